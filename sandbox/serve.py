@@ -1,0 +1,56 @@
+"""Run the four emulators in one background process: ``python -m sandbox.serve --data-dir DIR``.
+
+Each system package provides ``app.create_app(ctx)``, ``app.ERROR_BODY`` (its 5xx body),
+``app.DRIFT_FIELD`` (the field schema drift edits) and ``mutate.mutate(ctx, fraction, rng)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+from pathlib import Path
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from sandbox.admin import mount_admin
+from sandbox.config import SYSTEMS, SandboxConfig
+from sandbox.context import SystemContext
+from sandbox.faults import FaultMiddleware
+
+
+def build_app(ctx: SystemContext) -> ASGIApp:
+    """The full ASGI app of one system: vendor routes + admin routes, behind the fault knobs."""
+    app_module = importlib.import_module(f"sandbox.{ctx.system}.app")
+    mutate_module = importlib.import_module(f"sandbox.{ctx.system}.mutate")
+    app = app_module.create_app(ctx)
+    mount_admin(app, ctx, mutate_module.mutate)
+    return FaultMiddleware(app, ctx.state, app_module.DRIFT_FIELD, app_module.ERROR_BODY)
+
+
+async def serve(data_dir: Path, systems: tuple[str, ...] = SYSTEMS) -> None:
+    """Serve every system of ``data_dir`` until cancelled."""
+    config = SandboxConfig.load(data_dir)
+    servers = []
+    for system in systems:
+        ctx = SystemContext.open(system, data_dir, config)
+        uv_config = uvicorn.Config(
+            build_app(ctx), host=config.host, port=config.ports[system],
+            log_level="warning", access_log=False, timeout_keep_alive=30,
+        )
+        servers.append(uvicorn.Server(uv_config))
+    await asyncio.gather(*(server.serve() for server in servers))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="goldloop sandbox: the four emulators")
+    parser.add_argument("--data-dir", type=Path, required=True)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    asyncio.run(serve(args.data_dir))
+
+
+if __name__ == "__main__":
+    main()
