@@ -99,7 +99,8 @@ class FaultMiddleware:
             await _respond(send, 504, b"", [])
             return
         if faults.error_rate and self.rng.random() < faults.error_rate:
-            await _respond(send, 503, self.error_body, [(b"content-type", self.error_type.encode())])
+            content_type = [(b"content-type", self.error_type.encode())]
+            await _respond(send, 503, self.error_body, content_type)
             return
         truncate = bool(faults.truncate_rate and self.rng.random() < faults.truncate_rate)
         if faults.drift == "none" and not truncate:

@@ -90,7 +90,7 @@ class LeakyBucket:
     def level(self) -> int:
         with self.lock:
             self._drain()
-            return int(round(self.fill + 0.4999))
+            return round(self.fill + 0.4999)
 
     def retry_after(self) -> float:
         with self.lock:

@@ -1,0 +1,40 @@
+# goldloop: `make demo` runs the whole loop on the sandbox; `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.goldloop-installed
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: install demo test lint typecheck unit dev bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/goldloop demo
+
+lint: install
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy goldloop pipelines reverse_etl orchestration sandbox reports benchmarks
+
+test: lint typecheck
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --doctest-modules goldloop sandbox pipelines tests
+
+dev: install
+	$(BIN)/dagster dev
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+clean:
+	-$(BIN)/goldloop sandbox down 2>/dev/null
+	rm -rf .goldloop warehouse dbt_project/target dbt_project/logs logs .pytest_cache .mypy_cache \
+		.ruff_cache benchmarks/results artifacts

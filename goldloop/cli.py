@@ -1,0 +1,40 @@
+"""The ``goldloop`` command line: one entry point for the whole loop."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from goldloop.commands import sandbox
+from goldloop.errors import GoldloopError
+
+app = typer.Typer(
+    help="goldloop: extract CRM, ERP, shop and HR into the warehouse, model golden records, "
+    "and push them back.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(sandbox.app, name="sandbox")
+
+
+def main() -> None:
+    """Run the CLI; goldloop's own errors print as one clear line, not a traceback."""
+    try:
+        app(standalone_mode=False)
+    except GoldloopError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except typer.Abort:
+        sys.exit(1)
+    except Exception as exc:  # click's usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

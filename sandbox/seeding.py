@@ -1,0 +1,44 @@
+"""Create a sandbox data dir: generate the world once and let each system seed its own store."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sandbox.config import SYSTEMS, SandboxConfig
+from sandbox.store import Store
+
+
+def is_seeded(data_dir: Path) -> bool:
+    """A data dir is seeded once its config.json exists (written last)."""
+    return (data_dir / "config.json").exists()
+
+
+def seed_data_dir(data_dir: Path, config: SandboxConfig,
+                  progress: Callable[[str], None] = lambda _: None) -> dict[str, float]:
+    """Generate the world of ``config`` and write every system's SQLite file; returns timings."""
+    from sandbox.world.generate import generate
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for stale in data_dir.glob("*.sqlite*"):
+        stale.unlink()
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    progress(f"generating a world of {config.customers:,} customers (seed {config.seed})")
+    world = generate(config.customers, config.seed)
+    timings["generate"] = time.perf_counter() - started
+    for system in SYSTEMS:
+        t0 = time.perf_counter()
+        progress(f"seeding {system}")
+        seeder = importlib.import_module(f"sandbox.{system}.seed")
+        store = Store(data_dir / f"{system}.sqlite")
+        try:
+            seeder.seed(world, store)
+        finally:
+            store.close()
+        timings[system] = time.perf_counter() - t0
+    config.save(data_dir)
+    timings["total"] = time.perf_counter() - started
+    return timings
