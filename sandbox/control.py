@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -243,7 +243,7 @@ def break_rows(data_dir: Path) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def write_csv(path: Path, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> int:
+def write_csv(path: Path, header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> int:
     """Write rows as CSV with a header; returns the row count."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as handle:

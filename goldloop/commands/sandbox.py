@@ -59,7 +59,8 @@ def up(
     webhook_url: Annotated[str | None, typer.Option(help="Where mutate sends webhooks")] = None,
 ) -> None:
     """Seed (if the data dir is empty) and start the four systems in the background."""
-    from sandbox.control import status, up as start
+    from sandbox.control import status
+    from sandbox.control import up as start
 
     directory = _dir(data_dir)
     start(directory, customers=customers, seed=seed, limits_enabled=not no_limits,
@@ -83,7 +84,8 @@ def down(data_dir: DataDir = None,
 def status(data_dir: DataDir = None,
            as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
     """Base URLs, credentials and record counts of each system."""
-    from sandbox.control import as_json as dumps, status as read
+    from sandbox.control import as_json as dumps
+    from sandbox.control import status as read
 
     info = read(_dir(data_dir))
     if as_json:
