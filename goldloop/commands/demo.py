@@ -1,0 +1,57 @@
+"""``goldloop demo``: the whole loop on the sandbox, as far as it is built, then where to look."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from goldloop.settings import Settings, load_settings
+
+
+def _sandbox_up(settings: Settings, customers: int) -> None:
+    from goldloop.commands.sandbox import _echo_summary, write_dlt_secrets
+    from sandbox.control import status, up
+
+    up(settings.sandbox_dir, customers=customers, seed=42,
+       progress=lambda msg: typer.echo(f"  {msg}"))
+    write_dlt_secrets(settings.sandbox_dir)
+    _echo_summary(status(settings.sandbox_dir))
+
+
+def _extract(settings: Settings, customers: int) -> None:
+    from goldloop.commands.extract import print_summaries
+    from pipelines.run import extract
+
+    print_summaries(extract(["crm", "erp", "shop", "hr"], settings=settings,
+                            progress=lambda msg: typer.echo(f"  {msg}")))
+
+
+Step = Callable[[Settings, int], None]
+
+
+def _steps() -> list[tuple[str, Step]]:
+    """The loop's steps in order; a step joins once its package exists."""
+    steps: list[tuple[str, Step]] = [("sandbox", _sandbox_up)]
+    if importlib.util.find_spec("pipelines.run") is not None:
+        steps.append(("extract", _extract))
+    return steps
+
+
+def demo(
+    customers: Annotated[int, typer.Option(help="Customers in the sandbox world")] = 2000,
+) -> None:
+    """Start the sandbox, run the loop on DuckDB and print where to look."""
+    settings = load_settings()
+    for name, step in _steps():
+        typer.secho(f"== {name}", bold=True)
+        step(settings, customers)
+    typer.secho("\nWhere to look", bold=True)
+    typer.echo(f"  sandbox status:   goldloop sandbox status   (data in {settings.sandbox_dir})")
+    if Path(settings.warehouse).exists():
+        typer.echo(f"  warehouse:        {settings.warehouse}  (duckdb {settings.warehouse} "
+                   "-c 'show all tables')")
+    typer.echo("  stop the sandbox: goldloop sandbox down")
