@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from goldloop.commands import demo, sandbox
+from goldloop.commands import demo, extract, sandbox
 from goldloop.errors import GoldloopError
 
 app = typer.Typer(
@@ -16,6 +16,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(sandbox.app, name="sandbox")
+app.command()(extract.extract)
 app.command()(demo.demo)
 
 
