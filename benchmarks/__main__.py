@@ -9,7 +9,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from benchmarks import fetch_floor, seeding
+from benchmarks import extract, fetch_floor, seeding
 from benchmarks.harness import Figure, render, save
 
 
@@ -17,8 +17,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="goldloop benchmarks")
     parser.add_argument("--customers", type=int, default=100_000,
                         help="world size for the fetch floor and the large seeding run")
-    parser.add_argument("--only", default="seeding,fetch",
-                        help="comma list of: seeding, fetch")
+    parser.add_argument("--only", default="seeding,fetch,extract,pace",
+                        help="comma list of: seeding, fetch, extract, pace")
+    parser.add_argument("--pace-customers", type=int, default=20_000,
+                        help="world size for the pace-under-limits run")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
     chosen = set(args.only.split(","))
@@ -28,6 +30,10 @@ def main() -> None:
             figures += seeding.run(size)
     if "fetch" in chosen:
         figures += _fetch(args.customers)
+    if "extract" in chosen:
+        figures += extract.run_systems(args.customers)
+    if "pace" in chosen:
+        figures += extract.run_pace(args.pace_customers)
     print(render(figures))
     print(f"\nwritten to {save(figures, args.out)}")
 
