@@ -212,11 +212,8 @@ class Store:
     # -- ground truth and seeded breaks (never served; exported for tests and benchmarks) ------
     def add_truth(self, rows: Iterable[tuple[str, str, str]]) -> None:
         """Record ``(object, record_id, entity_id)``: which real entity a served record is."""
-        with self.lock:
-            self.conn.executemany(
-                "INSERT OR REPLACE INTO truth(object, record_id, entity_id) VALUES (?,?,?)",
-                list(rows),
-            )
+        self._in_transaction(
+            "INSERT OR REPLACE INTO truth(object, record_id, entity_id) VALUES (?,?,?)", rows)
 
     def truth_rows(self) -> list[tuple[str, str, str]]:
         """Every ``(object, record_id, entity_id)`` in a stable order."""
@@ -228,10 +225,7 @@ class Store:
 
     def add_breaks(self, rows: Iterable[tuple[str, str, str]]) -> None:
         """Record seeded breaks as ``(kind, record_id, detail)``."""
-        with self.lock:
-            self.conn.executemany(
-                "INSERT INTO breaks(kind, record_id, detail) VALUES (?,?,?)", list(rows)
-            )
+        self._in_transaction("INSERT INTO breaks(kind, record_id, detail) VALUES (?,?,?)", rows)
 
     def break_rows(self) -> list[tuple[str, str, str]]:
         """Every seeded ``(kind, record_id, detail)`` in insertion order."""
@@ -240,6 +234,20 @@ class Store:
                 "SELECT kind, record_id, detail FROM breaks ORDER BY rowid"
             ).fetchall()
         return [(r[0], r[1], r[2]) for r in rows]
+
+    def _in_transaction(self, sql: str, rows: Iterable[tuple[str, str, str]]) -> None:
+        with self.lock:
+            in_tx = self.conn.in_transaction
+            if not in_tx:
+                self.conn.execute("BEGIN")
+            try:
+                self.conn.executemany(sql, list(rows))
+                if not in_tx:
+                    self.conn.execute("COMMIT")
+            except BaseException:
+                if not in_tx:
+                    self.conn.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         with self.lock:
