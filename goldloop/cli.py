@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from goldloop.commands import demo, extract, sandbox
+from goldloop.commands import build, demo, extract, sandbox
 from goldloop.errors import GoldloopError
 
 app = typer.Typer(
@@ -17,6 +17,7 @@ app = typer.Typer(
 )
 app.add_typer(sandbox.app, name="sandbox")
 app.command()(extract.extract)
+app.command()(build.build)
 app.command()(demo.demo)
 
 

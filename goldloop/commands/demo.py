@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from goldloop.dbt import DBT_PROJECT_DIR
 from goldloop.settings import Settings, load_settings
 
 
@@ -33,11 +34,19 @@ def _extract(settings: Settings, customers: int) -> None:
 Step = Callable[[Settings, int], None]
 
 
+def _build(settings: Settings, customers: int) -> None:
+    from goldloop.dbt import run_dbt
+
+    run_dbt("build", settings)
+
+
 def _steps() -> list[tuple[str, Step]]:
     """The loop's steps in order; a step joins once its package exists."""
     steps: list[tuple[str, Step]] = [("sandbox", _sandbox_up)]
     if importlib.util.find_spec("pipelines.run") is not None:
         steps.append(("extract", _extract))
+    if (DBT_PROJECT_DIR / "dbt_project.yml").exists():
+        steps.append(("build", _build))
     return steps
 
 

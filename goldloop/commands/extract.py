@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from pipelines.common.summary import SystemSummary
 
 
-class Which(str, Enum):
+class Which(StrEnum):
     crm = "crm"
     erp = "erp"
     shop = "shop"
@@ -36,7 +36,8 @@ def print_summaries(summaries: list[SystemSummary], as_json: bool = False) -> No
 def extract(
     system: Annotated[Which, typer.Argument(help="crm, erp, shop, hr or all")] = Which.all,
     full_refresh: Annotated[bool, typer.Option(
-        "--full-refresh", help="Drop this source's state and tables, then load everything")] = False,
+        "--full-refresh", help="Drop this source's state and tables, then load everything",
+    )] = False,
     start: Annotated[datetime | None, typer.Option(
         help="Window start (UTC, ISO 8601) for a backfill")] = None,
     end: Annotated[datetime | None, typer.Option(
@@ -44,7 +45,8 @@ def extract(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
 ) -> None:
     """Extract CRM, ERP, shop and HR into raw_<system> datasets (incremental by default)."""
-    from pipelines.run import ExtractFailed, extract as run
+    from pipelines.run import ExtractFailed
+    from pipelines.run import extract as run
 
     settings = load_settings()
     progress = None if as_json else (lambda msg: typer.echo(f"  {msg}", err=True))

@@ -1,0 +1,24 @@
+{#- Timestamps as naive UTC `timestamp` columns (every <event>_at in goldloop is UTC). -#}
+
+{#- A timestamp-with-time-zone (or ISO text with an offset) as a UTC timestamp. -#}
+{% macro to_utc(column) -%}
+    (cast({{ column }} as timestamp with time zone) at time zone 'UTC')
+{%- endmacro %}
+
+{#- Epoch milliseconds as a UTC timestamp. -#}
+{% macro ms_to_utc(column) -%}
+    {{ return(adapter.dispatch('ms_to_utc', 'goldloop')(column)) }}
+{%- endmacro %}
+
+{% macro duckdb__ms_to_utc(column) -%}
+    epoch_ms(cast({{ column }} as bigint))
+{%- endmacro %}
+
+{% macro default__ms_to_utc(column) -%}
+    (to_timestamp(cast({{ column }} as bigint) / 1000.0) at time zone 'UTC')
+{%- endmacro %}
+
+{#- Seconds between two UTC timestamps (later minus earlier), as a number. -#}
+{% macro seconds_between(earlier, later) -%}
+    (extract(epoch from {{ later }}) - extract(epoch from {{ earlier }}))
+{%- endmacro %}

@@ -1,0 +1,141 @@
+{#- Every customer record of every system in one shape: the identity layer's input.
+    CRM contacts, ERP contacts and shop customers (each shop's own record), with the golden
+    candidate values (already normalised in staging), fold-case match fields and the anchor
+    label that orders records oldest first for stable golden ids. -#}
+with
+
+crm_contacts as (
+    select * from {{ ref('stg_crm__contacts') }}
+),
+
+erp_contacts as (
+    select * from {{ ref('int_erp_contacts_addressed') }}
+),
+
+shop_customers as (
+    select * from {{ ref('stg_shop__customers') }}
+),
+
+domain_corrections as (
+    select * from {{ ref('email_domain_corrections') }}
+),
+
+unioned as (
+    select
+        'crm' as system,
+        'contacts' as object,
+        contact_id as record_id,
+        contact_id as crm_contact_ref,
+        erp_contact_id as erp_contact_ref,
+        email,
+        first_name,
+        last_name,
+        phone,
+        address_line1,
+        city,
+        region,
+        postcode,
+        country_code,
+        not is_email_opted_out as has_marketing_consent,
+        created_at,
+        updated_at,
+        is_deleted
+    from crm_contacts
+
+    union all
+
+    select
+        'erp',
+        'contacts',
+        contact_id,
+        contact_number,
+        contact_id,
+        email,
+        first_name,
+        last_name,
+        phone,
+        address_line1,
+        city,
+        region,
+        postcode,
+        country_code,
+        cast(null as boolean),
+        cast(null as timestamp),
+        updated_at,
+        is_deleted
+    from erp_contacts
+
+    union all
+
+    select
+        'shop',
+        'customers',
+        customer_record_id,
+        cast(null as varchar),
+        cast(null as varchar),
+        email,
+        first_name,
+        last_name,
+        phone,
+        address_line1,
+        city,
+        region,
+        postcode,
+        country_code,
+        accepts_marketing,
+        created_at,
+        updated_at,
+        is_deleted
+    from shop_customers
+),
+
+with_email_parts as (
+    select
+        *,
+        {{ dbt.split_part(email_without_tag('email'), "'@'", 1) }} as email_local_part,
+        {{ dbt.split_part('email', "'@'", 2) }} as email_domain
+    from unioned
+),
+
+final as (
+    select
+        {{ record_key('system', 'object', 'record_id') }} as record_key,
+        system,
+        object,
+        record_id,
+        crm_contact_ref,
+        erp_contact_ref,
+        email,
+        first_name,
+        last_name,
+        phone,
+        address_line1,
+        city,
+        region,
+        postcode,
+        country_code,
+        case when email is not null then email_local_part || '@'
+            || coalesce(domain_corrections.domain, email_domain) end as email_key,
+        case when length(phone) >= 10 then right(phone, 9) end as phone_key,
+        {{ fold_text('first_name') }} as first_name_key,
+        {{ fold_text('last_name') }} as last_name_key,
+        {{ fold_street('address_line1') }} as street_key,
+        {{ fold_postcode('postcode') }} as postcode_key,
+        has_marketing_consent,
+        created_at,
+        updated_at,
+        is_deleted,
+        -- oldest record first (unknown creation last), then system priority, then key
+        lpad(cast(coalesce(cast(extract(epoch from created_at) as bigint), 99999999999)
+            as varchar), 12, '0')
+            || ':' || case system
+            {%- for system in var('system_priority') %}
+                when '{{ system }}' then '{{ loop.index }}'
+            {%- endfor %}
+                else '9' end
+            || '|' || {{ record_key('system', 'object', 'record_id') }} as anchor_label
+    from with_email_parts
+    left join domain_corrections on with_email_parts.email_domain = domain_corrections.typo_domain
+)
+
+select * from final

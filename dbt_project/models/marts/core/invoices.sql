@@ -1,0 +1,46 @@
+{#- ERP sales invoices (ACCREC) with the golden customer billed and what they bill: a shop
+    order (Reference <shop>/#1001) or a CRM deal (Reference DEAL-<id>). -#}
+with
+
+invoices as (
+    select * from {{ ref('stg_erp__invoices') }}
+    where is_sales_invoice
+),
+
+customer_xref as (
+    select * from {{ ref('customer_xref') }}
+    where system = 'erp'
+),
+
+orders as (
+    select order_record_id, order_reference from {{ ref('stg_shop__orders') }}
+),
+
+final as (
+    select
+        invoices.invoice_id,
+        customer_xref.customer_id,
+        invoices.contact_id as erp_contact_id,
+        orders.order_record_id as order_id,
+        case when invoices.reference like 'DEAL-%'
+            then substr(invoices.reference, 6) end as deal_id,
+        invoices.invoice_number,
+        invoices.reference,
+        invoices.invoice_status,
+        invoices.currency_code,
+        invoices.subtotal_amount,
+        invoices.tax_amount,
+        invoices.total_amount,
+        invoices.amount_paid,
+        invoices.amount_credited,
+        invoices.amount_due,
+        invoices.is_deleted,
+        invoices.invoice_date,
+        invoices.due_date,
+        invoices.updated_at
+    from invoices
+    left join customer_xref on invoices.contact_id = customer_xref.record_id
+    left join orders on invoices.reference = orders.order_reference
+)
+
+select * from final
