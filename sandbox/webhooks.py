@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import logging
+import queue
 import threading
 import time
 from collections.abc import Mapping
@@ -54,9 +55,39 @@ def send(url: str, body: bytes, headers: Mapping[str, str], *, attempts: int = 3
     return status
 
 
+_QUEUE: queue.Queue[tuple[str, bytes, dict[str, str]]] = queue.Queue(maxsize=10_000)
+_WORKERS: list[threading.Thread] = []
+_WORKERS_LOCK = threading.Lock()
+WORKER_COUNT = 4
+
+
+def _deliver_forever() -> None:
+    while True:
+        url, body, headers = _QUEUE.get()
+        try:
+            send(url, body, headers)
+        finally:
+            _QUEUE.task_done()
+
+
 def send_in_background(url: str, body: bytes, headers: Mapping[str, str]) -> None:
-    """Fire-and-forget :func:`send` so the emulator's write returns at once."""
-    threading.Thread(target=send, args=(url, body, headers), daemon=True).start()
+    """Queue :func:`send` for a small pool of delivery threads so the emulator's write returns.
+
+    The queue is bounded: a burst of changes (mutate on a large world) waits for room rather
+    than starting one thread per webhook or dropping deliveries.
+    """
+    with _WORKERS_LOCK:
+        while len(_WORKERS) < WORKER_COUNT:
+            worker = threading.Thread(target=_deliver_forever, name="sandbox-webhooks",
+                                      daemon=True)
+            worker.start()
+            _WORKERS.append(worker)
+    _QUEUE.put((url, body, dict(headers)))
+
+
+def wait_for_deliveries() -> None:
+    """Block until every queued webhook was attempted (tests and mutate's callers)."""
+    _QUEUE.join()
 
 
 def now_ms() -> int:
