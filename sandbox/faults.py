@@ -44,8 +44,10 @@ def drift_record(record: dict[str, Any], kind: DriftKind, field: str) -> None:
     >>> drift_record(r, "changed_type", "count"); r["count"]
     '3'
     """
-    target = record.get("properties") if isinstance(record.get("properties"), dict) else record
-    assert isinstance(target, dict)
+    target = record
+    for nest in ("properties", "fields"):  # HubSpot properties, BambooHR dataset rows
+        if isinstance(record.get(nest), dict):
+            target = record[nest]
     if kind == "new_field":
         target[DRIFT_NEW_FIELD] = "added by an upstream release"
     elif kind == "renamed_field" and field in target:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import dlt
+from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
 from goldloop.settings import Settings
 from goldloop.warehouse import ensure_postgres_database, postgres_database
@@ -65,7 +66,11 @@ def make_destination(settings: Settings) -> Any:
         settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
         return dlt.destinations.duckdb(str(settings.warehouse))
     ensure_postgres_database(settings.postgres_dsn)
-    return dlt.destinations.postgres(settings.postgres_dsn)
+    credentials = PostgresCredentials()
+    credentials.parse_native_representation(settings.postgres_dsn)
+    if credentials.password is None:  # trust/peer auth: dlt requires the field, empty is fine
+        credentials.password = ""
+    return dlt.destinations.postgres(credentials)
 
 
 def make_pipeline(system: str, settings: Settings, *, pipelines_dir: Path | None = None,

@@ -1,10 +1,10 @@
 """Paced, retrying HTTP sessions: one token bucket per system at its published rate.
 
 Every connector talks to its system through :func:`paced_session`: dlt's retrying session
-(``Retry-After`` honoured; 429, 5xx, timeouts, dropped connections and unreadable JSON bodies retried
-with exponential backoff) whose every attempt first takes a token from a pyrate-limiter bucket shared
-by all sessions of that system in this process. The default pace is the vendor's published limit; a
-dlt config value (``sources.<system>.requests_per_second`` / ``sources.<system>.burst``) overrides it,
+(``Retry-After`` honoured; 429, 5xx, timeouts, dropped connections and unreadable JSON bodies
+retried with exponential backoff) whose every attempt first takes a token from a pyrate-limiter
+bucket shared by all sessions of that system in this process. The default pace is the vendor's
+published limit; dlt config (``sources.<system>.requests_per_second`` / ``.burst``) overrides it,
 and ``requests_per_second = 0`` lifts it (benchmarks against a sandbox with limits off).
 
 Counters of requests, retries and 429s per system feed the run summary (:func:`request_counts`).
@@ -16,6 +16,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import dlt
 import requests
@@ -66,7 +67,7 @@ DEFAULT_PACES: dict[str, Pace] = {
     "shop": Pace(2.0, 40),  # Shopify: bucket of 40 leaking 2 per second, per shop
     "hr": Pace(10.0, 10),
 }
-# Endpoints with their own, lower limit, on top of the system's (matched on the URL path).
+# Endpoints with their own limit instead of the system's (matched on the URL path).
 DEFAULT_ROUTE_PACES: dict[str, dict[str, Pace]] = {
     "crm": {"/search": Pace(4.0, 4)},  # HubSpot search: about 4 requests per second
 }
@@ -167,15 +168,32 @@ class PacedSession(Session):
         super().__init__(timeout=timeout, raise_for_status=raise_for_status)
         self.system = system
         self.limiters = limiters
+        self._environment: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def merge_environment_settings(  # type: ignore[override]
+            self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> dict[str, Any]:
+        """requests' proxy/CA lookup from the environment, computed once per host."""
+        if proxies or stream is not None or verify is not None or cert is not None:
+            return dict(super().merge_environment_settings(url, proxies, stream, verify, cert))
+        host = urlsplit(str(url))[:2]
+        if host not in self._environment:
+            self._environment[host] = dict(
+                super().merge_environment_settings(url, {}, None, None, None))
+        return dict(self._environment[host])
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         path = request.path_url.split("?", 1)[0]
-        for route, key, limiter in self.limiters:
-            if not route or route in path:
-                while not limiter.try_acquire(key):
-                    pass
+        matched = [x for x in self.limiters if x[0] and x[0] in path]
+        for _route, key, limiter in matched or [x for x in self.limiters if not x[0]]:
+            while not limiter.try_acquire(key):
+                pass
         _bump(self.system, "requests")
-        response: requests.Response = super().send(request, **kwargs)
+        try:
+            response: requests.Response = super().send(request, **kwargs)
+        except requests.HTTPError as exc:  # RESTClient's response hook raises inside send
+            if exc.response is not None and exc.response.status_code == 429:
+                _bump(self.system, "throttled")
+            raise
         if response.status_code == 429:
             _bump(self.system, "throttled")
         return response
@@ -198,7 +216,9 @@ def paced_session(
         requests_per_second / burst: override the pace (else ``sources.<system>.*`` or default).
         max_retries: attempts per request before the last answer is returned (and raises).
         bucket: the bucket key when one system has several budgets (Shopify: one per shop).
-        route_paces: extra buckets per URL-path fragment (default: HubSpot's ``/search``).
+        route_paces: own buckets per URL-path fragment, used instead of the system's bucket
+            (default: HubSpot's ``/search``, which has its own limit and is exempt from the
+            ten-secondly one).
         raise_for_status: raise on 4xx/5xx in ``session.get/post`` (off: dlt's ``RESTClient``
             checks answers itself and warns about sessions that raise).
     """

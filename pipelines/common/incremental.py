@@ -1,0 +1,142 @@
+"""Lag windows that never load the same record twice.
+
+Incremental cursors re-read a lag window (e.g. the last minute) because sources commit records
+late. dlt's ``incremental(lag=...)`` re-emits every record in that window and leaves the dedupe to
+the merge; goldloop also wants "the second run loads nothing", so :class:`SeenWindow` remembers
+which (id, cursor) pairs inside the window were already loaded, in the resource's own dlt state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import dlt
+
+DEFAULT_LAG_SECONDS = 60.0
+
+
+def to_epoch_ms(value: Any) -> int:
+    """Milliseconds since the epoch of an ISO-8601 string, a datetime or an epoch-ms number.
+
+    >>> to_epoch_ms("2024-01-01T00:00:00.250Z")
+    1704067200250
+    >>> to_epoch_ms(datetime(2024, 1, 1, tzinfo=UTC))
+    1704067200000
+    >>> to_epoch_ms(1704067200250)
+    1704067200250
+    """
+    if isinstance(value, bool):
+        raise TypeError(f"not a timestamp: {value!r}")
+    if isinstance(value, int | float):
+        return int(value)
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return round(value.timestamp() * 1000)
+    raise TypeError(f"not a timestamp: {value!r}")
+
+
+def iso_ms(value: Any) -> str:
+    """The UTC ISO-8601 form with milliseconds and ``Z`` that HubSpot and others accept.
+
+    >>> iso_ms(1704067200250)
+    '2024-01-01T00:00:00.250Z'
+    >>> iso_ms("2024-01-01T01:00:00+01:00")
+    '2024-01-01T00:00:00.000Z'
+    """
+    ms = to_epoch_ms(value)
+    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """A timezone-aware UTC datetime (naive values are taken as UTC).
+
+    >>> as_utc(datetime(2024, 1, 1)).isoformat()
+    '2024-01-01T00:00:00+00:00'
+    """
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class SeenWindow:
+    """(record id → cursor ms) pairs already loaded inside the lag window of one resource.
+
+    >>> w = SeenWindow({}, lag_seconds=60)
+    >>> [r["id"] for r in w.fresh([{"id": 1, "t": 1000}, {"id": 2, "t": 2000}], "id", "t")]
+    [1, 2]
+    >>> [r["id"] for r in w.fresh([{"id": 1, "t": 1000}, {"id": 2, "t": 3000}], "id", "t")]
+    [2]
+    """
+
+    def __init__(self, state: dict[str, Any], lag_seconds: float = DEFAULT_LAG_SECONDS,
+                 name: str = "seen_window") -> None:
+        self.lag_ms = int(lag_seconds * 1000)
+        window = state.setdefault(name, {"max_ms": None, "seen": {}})
+        self._window = window
+        self._seen: dict[str, int] = window["seen"]
+
+    @classmethod
+    def of_resource(cls, lag_seconds: float = DEFAULT_LAG_SECONDS,
+                    name: str = "seen_window") -> SeenWindow:
+        """The window kept in the current resource's dlt state (call inside the resource)."""
+        return cls(dlt.current.resource_state(), lag_seconds, name)
+
+    @property
+    def max_ms(self) -> int | None:
+        """The highest cursor seen so far (epoch ms)."""
+        value = self._window.get("max_ms")
+        return int(value) if value is not None else None
+
+    def is_new(self, record_id: Any, cursor_ms: int) -> bool:
+        """False when this very version of the record was loaded before."""
+        return self._seen.get(str(record_id)) != cursor_ms
+
+    def remember(self, record_id: Any, cursor_ms: int) -> None:
+        """Note that this version of the record is loaded (only if it falls in the window)."""
+        top = self.max_ms
+        if top is None or cursor_ms > top:
+            self._window["max_ms"] = top = cursor_ms
+        if cursor_ms >= top - self.lag_ms:
+            self._seen[str(record_id)] = cursor_ms
+
+    def fresh(self, records: Iterable[dict[str, Any]], id_key: str,
+              cursor_key: str) -> list[dict[str, Any]]:
+        """The records not yet loaded in this version; remembers them."""
+        out = []
+        for record in records:
+            cursor = record.get(cursor_key)
+            if cursor is None:
+                out.append(record)
+                continue
+            ms = to_epoch_ms(cursor)
+            if self.is_new(record[id_key], ms):
+                self.remember(record[id_key], ms)
+                out.append(record)
+        return out
+
+    def prune(self) -> None:
+        """Forget pairs that fell out of the window (call when the resource finishes)."""
+        top = self.max_ms
+        if top is None:
+            return
+        floor = top - self.lag_ms
+        for key in [k for k, v in self._seen.items() if v < floor]:
+            del self._seen[key]
+
+
+def pages_with_window(pages: Iterable[list[dict[str, Any]]], window: SeenWindow, id_key: str,
+                      cursor_key: str) -> Iterator[list[dict[str, Any]]]:
+    """Filter each page through ``window``, skip empty pages, and prune when done."""
+    try:
+        for page in pages:
+            kept = window.fresh(page, id_key, cursor_key)
+            if kept:
+                yield kept
+    finally:
+        window.prune()

@@ -1,0 +1,237 @@
+"""HubSpot records as Arrow tables: system fields, every property as a column, the delete flag.
+
+HubSpot sends ``{id, properties{...}, createdAt, updatedAt, archived, archivedAt?}`` with every
+property value a string (or null). Tables keep the property names and string values unchanged
+(staging casts them), lift the properties to columns and add ``_goldloop_deleted``. They are built
+column by column as Arrow (dlt's fast path: no per-row normalisation), so a large account loads
+at the speed of the API.
+
+Drift stays visible: a property HubSpot starts sending becomes a new column, and a value that is not
+a string lands in a *variant* column ``<name>__v_<type>`` (dlt's own naming for type changes), which
+:mod:`pipelines.common.drift` records.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pyarrow as pa
+from dlt.common.schema.typing import TTableSchemaColumns
+
+from pipelines.common.deletes import DELETED_COLUMN, DELETED_COLUMNS
+from pipelines.crm.objects import CrmObject
+
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+SYSTEM_COLUMNS = ("id", "created_at", "updated_at", "archived", "archived_at")
+SINGULAR = {"contacts": "contact", "companies": "company", "deals": "deal",
+            "line_items": "line_item", "products": "product"}
+
+
+def column_name(prop: str) -> str:
+    """The column of a property (prefixed when it would hide a system column).
+
+    >>> column_name("email"), column_name("id")
+    ('email', 'property_id')
+    """
+    return f"property_{prop}" if prop in SYSTEM_COLUMNS or prop == DELETED_COLUMN else prop
+
+
+def _variant_type(value: Any) -> str:
+    """dlt's variant suffix for a non-string value.
+
+    >>> _variant_type(3), _variant_type(2.5), _variant_type(True), _variant_type({"a": 1})
+    ('bigint', 'double', 'bool', 'json')
+    """
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "bigint"
+    if isinstance(value, float):
+        return "double"
+    return "json"
+
+
+def _variant_value(value: Any, kind: str) -> Any:
+    return json.dumps(value, ensure_ascii=False) if kind == "json" else value
+
+
+def property_columns(name: str, values: list[Any]) -> dict[str, pa.Array]:
+    """The column(s) of one property: a string column, plus variants for non-string values.
+
+    >>> cols = property_columns("phone", ["1", {"v": "2"}, None])
+    >>> {k: v.to_pylist() for k, v in cols.items()}
+    {'phone': ['1', None, None], 'phone__v_json': [None, '{"v": "2"}', None]}
+    """
+    column = column_name(name)
+    if all(v is None or type(v) is str for v in values):
+        return {column: pa.array(values, pa.string())}
+    plain = [v if type(v) is str else None for v in values]
+    out = {column: pa.array(plain, pa.string())}
+    kinds = {_variant_type(v) for v in values if v is not None and type(v) is not str}
+    for kind in sorted(kinds):
+        variant = [_variant_value(v, kind) if v is not None and type(v) is not str
+                   and _variant_type(v) == kind else None for v in values]
+        out[f"{column}__v_{kind}"] = pa.array(variant, pa.string() if kind == "json" else None)
+    return out
+
+
+def _property_table(props: list[dict[str, Any]], names: list[str]) -> dict[str, pa.Array]:
+    """The property columns of a batch: one C-speed conversion when every value is a string,
+    column by column (with variants) when some are not."""
+    try:
+        table = pa.Table.from_pylist(props, schema=pa.schema([(n, pa.string()) for n in names]))
+        return {column_name(n): table.column(n).combine_chunks() for n in names}
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        columns: dict[str, pa.Array] = {}
+        for name in names:
+            columns.update(property_columns(name, [p.get(name) for p in props]))
+        return columns
+
+
+def records_table(records: Sequence[dict[str, Any]], obj: CrmObject) -> pa.Table:
+    """One batch of HubSpot records as an Arrow table (columns in a stable order).
+
+    >>> from pipelines.crm.objects import PRODUCTS
+    >>> t = records_table([{"id": "7", "properties": {"name": "Zoë's", "price": "9.5"},
+    ...                     "createdAt": "2024-01-01T00:00:00.000Z",
+    ...                     "updatedAt": "2024-01-02T00:00:00.000Z", "archived": False}],
+    ...                   PRODUCTS)
+    >>> t.column("name").to_pylist(), t.column("price").to_pylist()
+    (["Zoë's"], ['9.5'])
+    >>> t.column("updated_at")[0].as_py().isoformat()
+    '2024-01-02T00:00:00+00:00'
+    >>> t.column("_goldloop_deleted").to_pylist()
+    [False]
+    >>> records_table([{"id": "8", "properties": {"name": 5}, "archived": True}],
+    ...               PRODUCTS).column("name__v_bigint").to_pylist()
+    [5]
+    """
+    props = [r.get("properties") or {} for r in records]
+    archived = pa.array([bool(r.get("archived")) for r in records], pa.bool_())
+    columns: dict[str, pa.Array] = {
+        "id": pa.array([str(r["id"]) for r in records], pa.string()),
+        "created_at": pa.array([r.get("createdAt") for r in records], pa.string()).cast(TIMESTAMP),
+        "updated_at": pa.array([r.get("updatedAt") for r in records], pa.string()).cast(TIMESTAMP),
+        "archived": archived,
+        "archived_at": pa.array([r.get("archivedAt") for r in records],
+                                pa.string()).cast(TIMESTAMP),
+    }
+    names = list(obj.all_properties())
+    extra: set[str] = set()
+    for p in props:
+        extra.update(p)
+    names.extend(sorted(extra.difference(names)))
+    columns.update(_property_table(props, names))
+    columns[DELETED_COLUMN] = archived
+    table = pa.table(columns)
+    required = {"id", DELETED_COLUMN}  # as the column hints declare: never null
+    return table.cast(pa.schema([f.with_nullable(f.name not in required) for f in table.schema]))
+
+
+ASSOCIATION_SCHEMA = pa.schema([
+    pa.field("from_type", pa.string(), nullable=False),
+    pa.field("from_id", pa.string(), nullable=False),
+    pa.field("to_type", pa.string(), nullable=False),
+    pa.field("to_id", pa.string(), nullable=False),
+    pa.field("type_id", pa.int64(), nullable=False),
+    pa.field("type", pa.string()),
+    pa.field("category", pa.string()),
+    pa.field("label", pa.string()),
+    pa.field("_goldloop_replaced", pa.bool_(), nullable=False),
+])
+
+ASSOCIATION_COLUMNS: TTableSchemaColumns = {
+    "from_type": {"name": "from_type", "data_type": "text", "nullable": False,
+                  "primary_key": True, "merge_key": True},
+    "from_id": {"name": "from_id", "data_type": "text", "nullable": False,
+                "primary_key": True, "merge_key": True},
+    "to_type": {"name": "to_type", "data_type": "text", "nullable": False, "primary_key": True},
+    "to_id": {"name": "to_id", "data_type": "text", "nullable": False, "primary_key": True},
+    "type_id": {"name": "type_id", "data_type": "bigint", "nullable": False,
+                "primary_key": True},
+    "type": {"name": "type", "data_type": "text"},
+    "category": {"name": "category", "data_type": "text"},
+    "label": {"name": "label", "data_type": "text"},
+    # a marker row per record: deletes the record's old links and is never stored itself
+    "_goldloop_replaced": {"name": "_goldloop_replaced", "data_type": "bool", "nullable": False,
+                           "hard_delete": True},
+}
+
+
+def associations_table(from_type: str, ids: Iterable[str],
+                       links: dict[str, dict[str, list[dict[str, Any]]]]) -> pa.Table:
+    """The current links of ``ids``: one marker row per record (which replaces its old links
+    on merge), then one row per (link, association type).
+
+    >>> t = associations_table("deals", ["9"], {"companies": {"9": [{"toObjectId": 5,
+    ...     "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 341, "label": None}]}]}})
+    >>> [(r["to_id"], r["type"], r["_goldloop_replaced"]) for r in t.to_pylist()]
+    [('', None, True), ('5', 'deal_to_company', False)]
+    """
+    rows: list[dict[str, Any]] = []
+    for from_id in ids:
+        rows.append({"from_type": from_type, "from_id": from_id, "to_type": "", "to_id": "",
+                     "type_id": 0, "type": None, "category": None, "label": None,
+                     "_goldloop_replaced": True})
+        for to_type, by_id in links.items():
+            kind = f"{SINGULAR.get(from_type, from_type)}_to_{SINGULAR.get(to_type, to_type)}"
+            for link in by_id.get(from_id, []):
+                for assoc in link.get("associationTypes") or [{}]:
+                    rows.append({
+                        "from_type": from_type, "from_id": from_id, "to_type": to_type,
+                        "to_id": str(link["toObjectId"]), "type_id": int(assoc.get("typeId") or 0),
+                        "type": kind, "category": assoc.get("category"),
+                        "label": assoc.get("label"), "_goldloop_replaced": False,
+                    })
+    return pa.Table.from_pylist(rows, schema=ASSOCIATION_SCHEMA)
+
+
+def column_hints(obj: CrmObject) -> TTableSchemaColumns:
+    """Declared types of the system columns (properties arrive as Arrow strings).
+
+    >>> from pipelines.crm.objects import PRODUCTS
+    >>> sorted(column_hints(PRODUCTS))  # doctest: +NORMALIZE_WHITESPACE
+    ['_goldloop_deleted', 'archived', 'archived_at', 'created_at', 'id', 'updated_at']
+    """
+    columns: TTableSchemaColumns = {
+        "id": {"name": "id", "data_type": "text", "nullable": False},
+        "created_at": {"name": "created_at", "data_type": "timestamp"},
+        "updated_at": {"name": "updated_at", "data_type": "timestamp"},
+        "archived": {"name": "archived", "data_type": "bool"},
+        "archived_at": {"name": "archived_at", "data_type": "timestamp"},
+    }
+    columns.update(DELETED_COLUMNS)
+    return columns
+
+
+OWNER_COLUMNS: TTableSchemaColumns = {
+    "id": {"name": "id", "data_type": "text", "nullable": False},
+    "email": {"name": "email", "data_type": "text"},
+    "first_name": {"name": "first_name", "data_type": "text"},
+    "last_name": {"name": "last_name", "data_type": "text"},
+    "user_id": {"name": "user_id", "data_type": "bigint"},
+    "created_at": {"name": "created_at", "data_type": "timestamp"},
+    "updated_at": {"name": "updated_at", "data_type": "timestamp"},
+    "archived": {"name": "archived", "data_type": "bool"},
+    **DELETED_COLUMNS,
+}
+
+
+def owner_row(owner: dict[str, Any]) -> dict[str, Any]:
+    """One ``/crm/v3/owners`` entry as a raw row (teams stay nested: a child table).
+
+    >>> owner_row({"id": "1", "email": "a@b.io", "archived": False, "userId": 3})["user_id"]
+    3
+    """
+    row = {
+        "id": str(owner["id"]), "email": owner.get("email"),
+        "first_name": owner.get("firstName"), "last_name": owner.get("lastName"),
+        "user_id": owner.get("userId"), "created_at": owner.get("createdAt"),
+        "updated_at": owner.get("updatedAt"), "archived": bool(owner.get("archived")),
+    }
+    if owner.get("teams"):
+        row["teams"] = owner["teams"]
+    row[DELETED_COLUMN] = row["archived"]
+    return row

@@ -1,0 +1,85 @@
+"""Xero records as they land in raw_erp: UTC timestamps, exact decimals, slim links, a delete flag.
+
+The record keeps Xero's own field names (dlt turns ``UpdatedDateUTC`` into ``updated_date_utc``);
+only embedded copies of records that have their own table are cut down to their key and label,
+so one contact's change does not rewrite every invoice that mentions it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from pipelines.common.deletes import flag_deleted
+from pipelines.erp.dates import convert_dates
+
+Record = dict[str, Any]
+
+# Embedded records that are loaded by their own resource: keep only these fields of them.
+_LINKS: dict[str, tuple[str, ...]] = {
+    "Contact": ("ContactID", "Name", "ContactNumber"),
+    "Invoice": ("InvoiceID", "InvoiceNumber", "Type"),
+    "CreditNote": ("CreditNoteID", "CreditNoteNumber", "Type"),
+}
+
+
+def to_decimals(node: Any) -> Any:
+    """A copy of a JSON tree with every float as an exact :class:`~decimal.Decimal`.
+
+    JSON money such as ``40.1`` arrives as the float nearest to it; its shortest repr is the
+    text the server sent, so ``Decimal(repr(x))`` restores the exact amount.
+
+    >>> to_decimals({"Total": 40.1, "Lines": [{"Qty": 3}], "Rate": 0.125})
+    {'Total': Decimal('40.1'), 'Lines': [{'Qty': 3}], 'Rate': Decimal('0.125')}
+    """
+    if isinstance(node, dict):
+        return {key: to_decimals(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [to_decimals(value) for value in node]
+    if isinstance(node, float):
+        return Decimal(repr(node))
+    return node
+
+
+def slim_links(record: Record, links: Mapping[str, tuple[str, ...]] = _LINKS) -> Record:
+    """Cut embedded records that have their own table down to key and label (in place).
+
+    >>> slim_links({"InvoiceID": "i", "Contact": {"ContactID": "c", "Name": "N", "Phones": []}})
+    {'InvoiceID': 'i', 'Contact': {'ContactID': 'c', 'Name': 'N'}}
+    """
+    for name, keep in links.items():
+        embedded = record.get(name)
+        if isinstance(embedded, dict):
+            record[name] = {key: embedded[key] for key in keep if key in embedded}
+    return record
+
+
+def is_deleted(record: Record, status_field: str | None, statuses: frozenset[str]) -> bool:
+    """True when the record's status says it is archived, voided or deleted.
+
+    >>> is_deleted({"ContactStatus": "ARCHIVED"}, "ContactStatus", frozenset({"ARCHIVED"}))
+    True
+    >>> is_deleted({"Status": "PAID"}, "Status", frozenset({"DELETED", "VOIDED"}))
+    False
+    >>> is_deleted({"Code": "A"}, None, frozenset())
+    False
+    """
+    if status_field is None:
+        return False
+    return str(record.get(status_field) or "").upper() in statuses
+
+
+def map_record(record: Record, status_field: str | None,
+               deleted_statuses: frozenset[str]) -> Record:
+    """One Xero record ready to load: dates parsed, decimals exact, links slim, delete flagged.
+
+    >>> row = map_record({"ContactID": "c1", "ContactStatus": "ARCHIVED", "Discount": 2.5,
+    ...                   "UpdatedDateUTC": "/Date(1573755038314+0000)/"},
+    ...                  "ContactStatus", frozenset({"ARCHIVED"}))
+    >>> row["UpdatedDateUTC"].isoformat(), row["Discount"], row["_goldloop_deleted"]
+    ('2019-11-14T18:10:38.314000+00:00', Decimal('2.5'), True)
+    """
+    row: Record = to_decimals(convert_dates(record))
+    slim_links(row)
+    return flag_deleted(row, is_deleted(row, status_field, deleted_statuses))

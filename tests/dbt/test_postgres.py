@@ -1,0 +1,71 @@
+"""The same project builds on Postgres (the plain-SQL phone normaliser instead of phonenumbers).
+
+Skips only when Postgres at 127.0.0.1:5432 is unreachable and GOLDLOOP_REQUIRE_POSTGRES is unset.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from goldloop.settings import Settings
+from tests.dbt.world import dbt, extract_world, pairwise_scores
+
+pytestmark = pytest.mark.postgres
+
+# dlt's Postgres destination wants a password in the DSN; a trust-auth server ignores it.
+SERVER = "postgresql://postgres:postgres@127.0.0.1:5432"
+CUSTOMER_OBJECTS = {("crm", "contacts"), ("erp", "contacts"), ("shop", "customers")}
+
+
+@pytest.fixture(scope="module")
+def postgres_dsn() -> Iterator[str]:
+    """A fresh database, dropped afterwards."""
+    import psycopg2
+
+    try:
+        admin = psycopg2.connect(f"{SERVER}/postgres", connect_timeout=3)
+    except psycopg2.OperationalError as exc:
+        if os.environ.get("GOLDLOOP_REQUIRE_POSTGRES", "") not in ("", "0", "false", "no"):
+            raise
+        pytest.skip(f"Postgres at 127.0.0.1:5432 is unreachable: {exc}".strip())
+    admin.autocommit = True
+    name = f"goldloop_dbt_{uuid.uuid4().hex[:12]}"
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{SERVER}/{name}"
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def test_build_on_postgres_matches_and_reconciles(postgres_dsn: str, tmp_path: Path) -> None:
+    import psycopg2
+
+    settings = Settings(target="postgres", postgres_dsn=postgres_dsn)
+    _, truth, breaks = extract_world(tmp_path, customers=100, seed=7, settings=settings)
+    build = dbt("build", root=tmp_path, postgres_dsn=postgres_dsn)
+    assert build.returncode == 0, build.stdout[-5000:]
+
+    con = psycopg2.connect(postgres_dsn)
+    try:
+        cur = con.cursor()
+        cur.execute("select customer_id, system, object, record_id from marts.customer_xref")
+        predicted = {f"{s}:{o}:{r}": c for c, s, o, r in cur.fetchall()}
+        cur.execute("select break_kind, system, record_id from marts.orders_vs_invoices")
+        found = set(cur.fetchall())
+    finally:
+        con.close()
+    expected = {f"{s}:{o}:{r}": e for s, o, r, e in truth if (s, o) in CUSTOMER_OBJECTS}
+    assert predicted.keys() == expected.keys()
+    precision, recall = pairwise_scores(predicted, expected)
+    print(f"customer matching on Postgres: precision {precision:.4f}, recall {recall:.4f}")
+    assert precision >= 0.995 and recall >= 0.95
+    kinds = {"order_missing_invoice", "invoice_amount_mismatch", "duplicate_invoice"}
+    assert found == {(k, s, r) for k, s, r, _ in breaks if k in kinds}

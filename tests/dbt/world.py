@@ -1,0 +1,177 @@
+"""A small sandbox world extracted into a DuckDB warehouse and built with dbt, for the dbt tests.
+
+The whole loop as a user runs it, minus the CLI: ``sandbox.control.up`` on free ports with the
+limits off, ``pipelines.run.extract_system`` for each system into ``<tmp>/warehouse.duckdb``,
+then ``dbt build`` of ``dbt_project/`` as a subprocess (the venv's dbt, target and logs in tmp).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from goldloop.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+PROJECT_DIR = REPO / "dbt_project"
+SYSTEMS = ("crm", "erp", "shop", "hr")
+SHOPS = ("northwind", "southwind")
+
+
+@dataclass
+class BuiltWorld:
+    """What the fixture made: the warehouse, the sandbox's truth and breaks, dbt's results."""
+
+    warehouse: Path
+    truth: list[tuple[str, str, str, str]]  # (system, object, record_id, entity_id)
+    breaks: list[tuple[str, str, str, str]]  # (kind, system, record_id, detail)
+    build: subprocess.CompletedProcess[str]
+    run_results: dict[str, Any]
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of one query against the built warehouse (read-only)."""
+        con = duckdb.connect(str(self.warehouse), read_only=True)
+        try:
+            return [tuple(row) for row in con.execute(sql, list(params)).fetchall()]
+        finally:
+            con.close()
+
+
+def free_ports(n: int) -> list[int]:
+    """``n`` distinct TCP ports nobody listens on right now."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def source_env(config: Any) -> dict[str, str]:
+    """dlt config/secrets env vars that point every source at this sandbox, pace unlimited."""
+    creds = config.credentials
+    env = {
+        "SOURCES__CRM__BASE_URL": config.base_url("crm"),
+        "SOURCES__CRM__ACCESS_TOKEN": creds.crm_token,
+        "SOURCES__ERP__BASE_URL": config.base_url("erp"),
+        "SOURCES__ERP__CONNECTIONS_URL": config.base_url("erp").replace("/api.xro/2.0",
+                                                                          "/connections"),
+        "SOURCES__ERP__ACCESS_TOKEN": creds.erp_token,
+        "SOURCES__ERP__TENANT_ID": creds.erp_tenant_id,
+        "SOURCES__SHOP__SHOPS": json.dumps(
+            [{"name": shop, "base_url": config.base_url("shop", shop)} for shop in SHOPS]),
+        "SOURCES__SHOP__ACCESS_TOKENS": json.dumps(creds.shop_tokens),
+        "SOURCES__HR__BASE_URL": config.base_url("hr"),
+        "SOURCES__HR__API_KEY": creds.hr_api_key,
+    }
+    for system in SYSTEMS:
+        env[f"SOURCES__{system.upper()}__REQUESTS_PER_SECOND"] = "0"
+    return env
+
+
+@contextmanager
+def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``values`` set, restored on exit."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def extract_world(root: Path, *, customers: int, seed: int,
+                  settings: Settings | None = None) -> tuple[Path, list, list]:
+    """Seed and serve a sandbox under ``root``, extract all four systems, stop the sandbox.
+
+    Loads into ``settings``' warehouse (default: ``<root>/warehouse.duckdb``). Returns the DuckDB
+    path, the truth rows and the break rows.
+    """
+    from pipelines.run import extract_system
+    from sandbox import control
+
+    data_dir = root / "sandbox"
+    warehouse = root / "warehouse.duckdb"
+    ports = dict(zip(SYSTEMS, free_ports(len(SYSTEMS)), strict=True))
+    config = control.up(data_dir, customers=customers, seed=seed, ports=ports,
+                        limits_enabled=False)
+    try:
+        settings = settings or Settings(warehouse=warehouse)
+        with patched_environ(source_env(config)):
+            for system in SYSTEMS:
+                extract_system(system, settings=settings, pipelines_dir=root / "dlt")
+        return warehouse, control.truth_rows(data_dir), control.break_rows(data_dir)
+    finally:
+        control.down(data_dir)
+
+
+def dbt(command: str, *args: str, root: Path, warehouse: Path | None = None,
+        postgres_dsn: str | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run the venv's ``dbt <command>`` on dbt_project/ with target and logs under ``root``.
+
+    On the DuckDB file ``warehouse``, or on Postgres when ``postgres_dsn`` is given.
+    """
+    executable = Path(sys.executable).with_name("dbt")
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "PWD": str(REPO)}
+    if postgres_dsn is not None:
+        # a server answers many small queries at once: more threads than DuckDB's default
+        env.update(GOLDLOOP_TARGET="postgres", GOLDLOOP_POSTGRES_DSN=postgres_dsn,
+                   GOLDLOOP_DBT_THREADS="8")
+    else:
+        env.update(GOLDLOOP_TARGET="duckdb", GOLDLOOP_WAREHOUSE=str(warehouse))
+    return subprocess.run(
+        [str(executable), command, "--project-dir", str(PROJECT_DIR),
+         "--profiles-dir", str(PROJECT_DIR), "--target-path", str(root / "target"),
+         "--log-path", str(root / "logs"), *args],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+    )
+
+
+def build_world(root: Path, *, customers: int = 500, seed: int = 42) -> BuiltWorld:
+    """Extract a sandbox world of ``customers`` and ``dbt build`` it."""
+    warehouse, truth, breaks = extract_world(root, customers=customers, seed=seed)
+    build = dbt("build", root=root, warehouse=warehouse)
+    results_file = root / "target" / "run_results.json"
+    run_results = json.loads(results_file.read_text()) if results_file.exists() else {}
+    return BuiltWorld(warehouse, truth, breaks, build, run_results)
+
+
+def pairwise_scores(predicted: Mapping[str, str], truth: Mapping[str, str]) -> tuple[float, float]:
+    """Pairwise precision and recall of a clustering against the true entities.
+
+    Both map a record key to its cluster (predicted customer id / true entity id); a pair of
+    records is predicted together when they share a customer id, truly together when they
+    share an entity.
+
+    >>> pairwise_scores({"a": "1", "b": "1", "c": "2"}, {"a": "x", "b": "x", "c": "x"})
+    (1.0, 0.3333333333333333)
+    >>> pairwise_scores({"a": "1", "b": "1"}, {"a": "x", "b": "y"})
+    (0.0, 1.0)
+    """
+    def pairs(groups: Mapping[str, str]) -> set[tuple[str, str]]:
+        members: dict[str, list[str]] = {}
+        for key, group in groups.items():
+            members.setdefault(group, []).append(key)
+        return {(a, b) for keys in members.values() for a in keys for b in keys if a < b}
+
+    keys = predicted.keys() & truth.keys()
+    found = pairs({k: predicted[k] for k in keys})
+    real = pairs({k: truth[k] for k in keys})
+    hits = len(found & real)
+    return (hits / len(found) if found else 1.0, hits / len(real) if real else 1.0)

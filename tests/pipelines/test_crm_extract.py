@@ -1,0 +1,279 @@
+"""The HubSpot connector against the CRM emulator: complete, incremental, delete-aware, robust."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from goldloop.errors import SourceError
+from goldloop.settings import Settings
+from pipelines.common.incremental import to_epoch_ms
+from pipelines.common.summary import SystemSummary
+from pipelines.run import extract
+from sandbox.config import Limits
+from sandbox.world.model import World
+from tests.pipelines.sandbox_server import RunningSystem, serve_system, small_world
+from tests.pipelines.warehouses import duckdb_settings, postgres_settings, rows, scalar
+
+OBJECTS = ("contacts", "companies", "deals", "line_items", "products", "owners")
+
+
+@functools.lru_cache(maxsize=1)
+def crm_world() -> World:
+    return small_world("crm")
+
+
+@pytest.fixture
+def crm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningSystem]:
+    monkeypatch.chdir(tmp_path)
+    with serve_system("crm", crm_world(), tmp_path / "sandbox") as running:
+        monkeypatch.setenv("SOURCES__CRM__BASE_URL", running.base_url)
+        monkeypatch.setenv("SOURCES__CRM__ACCESS_TOKEN", running.credentials.crm_token)
+        monkeypatch.setenv("SOURCES__CRM__BACKOFF_FACTOR", "0.01")
+        monkeypatch.setenv("SOURCES__CRM__REQUESTS_PER_SECOND", "0")  # the emulator's are off
+        monkeypatch.setenv("SOURCES__CRM__SEARCH_REQUESTS_PER_SECOND", "0")
+        yield running
+
+
+def run(settings: Settings, **kwargs: Any) -> SystemSummary:
+    (summary,) = extract(["crm"], settings=settings, **kwargs)
+    return summary
+
+
+def loaded(summary: SystemSummary) -> dict[str, int]:
+    return {t.table: t.rows_loaded for t in summary.tables}
+
+
+def assert_equals_sandbox(settings: Settings, crm: RunningSystem) -> None:
+    """Every record of the emulator is in the warehouse once, flagged iff archived."""
+    counts = crm.counts()
+    for obj in OBJECTS:
+        total, flagged, distinct = rows(settings, f"SELECT count(*), count(*) FILTER (WHERE "
+                                        f"_goldloop_deleted), count(DISTINCT id) FROM "
+                                        f"raw_crm.{obj}")[0]
+        assert (total, flagged, distinct) == (counts[obj]["total"], counts[obj]["archived"],
+                                              counts[obj]["total"]), obj
+
+
+def changed_since(crm: RunningSystem, since_ms: int) -> dict[str, set[str]]:
+    """Ids per object the emulator changed (or archived) at or after ``since_ms``."""
+    changed: dict[str, set[str]] = {}
+    for obj in OBJECTS:
+        ids = set()
+        for doc in crm.ctx.store.iter_all(obj):
+            archived_at = doc.body.get("archivedAt")
+            if doc.updated_ms >= since_ms or (archived_at and
+                                              to_epoch_ms(archived_at) >= since_ms):
+                ids.add(doc.id)
+        changed[obj] = ids
+    return changed
+
+
+def create(crm: RunningSystem, obj: str, properties: dict[str, str]) -> str:
+    response = httpx.post(
+        f"{crm.base_url}/crm/v3/objects/{obj}",
+        json={"properties": properties, "associations": []},
+        headers={"Authorization": f"Bearer {crm.credentials.crm_token}"}, timeout=10,
+    )
+    response.raise_for_status()
+    return str(response.json()["id"])
+
+
+def test_full_load_then_nothing_then_exactly_the_changed_records(crm: RunningSystem,
+                                                                 tmp_path: Path) -> None:
+    settings = duckdb_settings(tmp_path)
+    first = run(settings)
+    assert_equals_sandbox(settings, crm)
+    assert loaded(first)["contacts"] == crm.counts()["contacts"]["total"]
+    assert first.requests > 0
+
+    second = run(settings)
+    assert sum(loaded(second).values()) == 0
+
+    since = int(time.time() * 1000) - 1
+    changes = crm.mutate(0.05)
+    assert sum(changes.values()) > 0
+    third = run(settings)
+    expected = changed_since(crm, since)
+    for obj in OBJECTS:
+        got = {r[0] for r in rows(settings, f"SELECT id FROM raw_crm.{obj} WHERE _dlt_load_id "
+                                            f"IN ({', '.join(repr(i) for i in third.load_ids)})")}
+        assert got == expected[obj], obj
+    assert_equals_sandbox(settings, crm)
+
+
+def test_values_round_trip_and_associations_match(crm: RunningSystem, tmp_path: Path) -> None:
+    contact = create(crm, "contacts", {"email": "zoë.núñez@example.com", "firstname": "Zoë",
+                                       "lastname": "Núñez 山田", "city": "Zürich"})
+    deal = create(crm, "deals", {"dealname": "Ünïcode deal", "amount": "1234.56",
+                                 "closedate": "2025-03-04T05:06:07.089Z"})
+    settings = duckdb_settings(tmp_path)
+    run(settings)
+
+    assert rows(settings, f"SELECT email, firstname, lastname, city FROM raw_crm.contacts "
+                          f"WHERE id = '{contact}'") == [
+        ("zoë.núñez@example.com", "Zoë", "Núñez 山田", "Zürich")]
+    assert rows(settings, f"SELECT dealname, amount, closedate FROM raw_crm.deals "
+                          f"WHERE id = '{deal}'") == [
+        ("Ünïcode deal", "1234.56", "2025-03-04T05:06:07.089Z")]
+
+    stored = {doc.id: doc.body for doc in crm.ctx.store.iter_all("contacts")}
+    loaded_rows = rows(settings, "SELECT id, email, firstname, lastname, phone, country, "
+                                 "created_at, updated_at FROM raw_crm.contacts")
+    assert len(loaded_rows) == len(stored)
+    for rid, email, first, last, phone, country, created, updated in loaded_rows:
+        props = stored[rid]["properties"]
+        assert (email, first, last, phone, country) == (
+            props.get("email"), props.get("firstname"), props.get("lastname"),
+            props.get("phone"), props.get("country")), rid
+        assert to_epoch_ms(created) == to_epoch_ms(stored[rid]["createdAt"])
+        assert to_epoch_ms(updated) == to_epoch_ms(stored[rid]["updatedAt"])
+
+    links = crm.ctx.store.conn.execute(
+        "SELECT from_type, from_id, to_type, to_id FROM crm_associations "
+        "WHERE from_type IN ('contacts', 'deals')").fetchall()
+    expected = {(f, str(a), t, str(b)) for f, a, t, b in links
+                if (f, t) in {("contacts", "companies"), ("deals", "companies"),
+                              ("deals", "contacts"), ("deals", "line_items")}}
+    got = set(rows(settings, "SELECT DISTINCT from_type, from_id, to_type, to_id "
+                             "FROM raw_crm.associations"))
+    assert got == expected
+    assert rows(settings, "SELECT count(*) FROM raw_crm.associations "
+                          "WHERE _goldloop_replaced OR to_id = ''") == [(0,)]
+
+
+def test_faults_are_retried_and_the_data_is_complete(crm: RunningSystem, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCES__CRM__REQUEST_TIMEOUT", "0.5")
+    crm.faults(burst_429=2, error_rate=0.1, truncate_rate=0.1, timeout_rate=0.03,
+               timeout_seconds=1.5, seed=11)
+    settings = duckdb_settings(tmp_path)
+    summary = run(settings)
+    assert summary.retries >= 2 and summary.throttled >= 2
+    crm.faults()
+    assert_equals_sandbox(settings, crm)
+
+
+def test_a_persistent_failure_fails_clearly_and_the_next_run_completes(
+        crm: RunningSystem, tmp_path: Path) -> None:
+    settings = duckdb_settings(tmp_path)
+    crm.faults(error_rate=1.0)
+    with pytest.raises(SourceError) as failure:
+        run(settings)
+    message = str(failure.value)
+    assert "crm" in message and "/crm/v3/" in message and "503" in message
+    assert "run again" in message
+    crm.faults()
+    run(settings)
+    assert_equals_sandbox(settings, crm)
+
+
+def test_a_wrong_token_names_the_secret_to_fix(crm: RunningSystem, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCES__CRM__ACCESS_TOKEN", "pat-wrong")
+    with pytest.raises(SourceError) as failure:
+        run(duckdb_settings(tmp_path))
+    assert "401" in str(failure.value)
+    assert "sources.crm.access_token" in str(failure.value)
+    assert "pat-wrong" not in str(failure.value)
+
+
+def test_schema_drift_is_loaded_recorded_and_reported(crm: RunningSystem,
+                                                     tmp_path: Path) -> None:
+    settings = duckdb_settings(tmp_path)
+    run(settings)
+    crm.faults(drift="new_field")
+    crm.mutate(0.05, seed=1)
+    added = run(settings)
+    assert ("contacts", "sandbox_drift_note", "new_column") in {
+        (c.table_name, c.column_name, c.change) for c in added.schema_changes}
+    assert any("sandbox_drift_note" in w for w in added.warnings)
+
+    crm.faults(drift="changed_type")
+    crm.mutate(0.05, seed=2)
+    retyped = run(settings)
+    assert ("contacts", "email", "type_changed") in {
+        (c.table_name, c.column_name, c.change) for c in retyped.schema_changes}
+    recorded = rows(settings, "SELECT table_name, column_name, change "
+                              "FROM raw_crm._goldloop_schema_changes")
+    assert ("contacts", "sandbox_drift_note", "new_column") in recorded
+    assert ("contacts", "email", "type_changed") in recorded
+    crm.faults()
+
+
+def test_search_windows_restart_under_the_result_cap(crm: RunningSystem, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.crm import client
+
+    monkeypatch.setattr(client, "SEARCH_LIMIT", 7)
+    monkeypatch.setattr(client, "SEARCH_CAP", 21)
+    settings = duckdb_settings(tmp_path)
+    run(settings, start=datetime(1970, 1, 2, tzinfo=UTC))  # a backfill: search from the start
+    assert_equals_sandbox(settings, crm)
+
+
+def test_the_pace_is_the_published_limit_with_few_429s(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.crm import client
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(client, "LIST_LIMIT", 8)  # many small pages: enough requests to measure
+    limits = Limits(crm_burst=20, crm_interval_ms=1000)  # the emulator enforces 20 per second
+    with serve_system("crm", crm_world(), tmp_path / "sandbox", limits=limits) as running:
+        monkeypatch.setenv("SOURCES__CRM__BASE_URL", running.base_url)
+        monkeypatch.setenv("SOURCES__CRM__ACCESS_TOKEN", running.credentials.crm_token)
+        monkeypatch.setenv("SOURCES__CRM__REQUESTS_PER_SECOND", "20")
+        monkeypatch.setenv("SOURCES__CRM__BURST", "20")
+        summary = run(duckdb_settings(tmp_path))
+        arrivals = running.arrivals
+    assert len(arrivals) > 60
+    # the rate over whole windows: 20 requests may go in any second, in one burst
+    whole = len(arrivals) // 20 * 20
+    rate = whole / (arrivals[whole] - arrivals[0])
+    assert rate >= 0.9 * 20, f"{rate:.1f} requests/s against 20 allowed"
+    assert summary.throttled <= 3
+
+
+@pytest.mark.postgres
+def test_postgres_full_then_incremental(crm: RunningSystem) -> None:
+    with postgres_settings() as settings:
+        run(settings)
+        assert_equals_sandbox(settings, crm)
+        assert sum(loaded(run(settings)).values()) == 0
+        since = int(time.time() * 1000) - 1
+        crm.mutate(0.05)
+        third = run(settings)
+        expected = changed_since(crm, since)
+        assert loaded(third)["contacts"] == len(expected["contacts"])
+        assert_equals_sandbox(settings, crm)
+        assert scalar(settings, "SELECT count(*) FROM raw_crm.associations") > 0
+
+
+def test_a_backfill_window_loads_only_records_modified_inside_it(crm: RunningSystem,
+                                                                tmp_path: Path) -> None:
+    stamps = sorted(doc.updated_ms for doc in crm.ctx.store.iter_all("contacts")
+                    if not doc.archived)
+    start_ms, end_ms = stamps[len(stamps) // 4], stamps[len(stamps) // 2]
+    start = datetime.fromtimestamp(start_ms / 1000, tz=UTC)
+    end = datetime.fromtimestamp(end_ms / 1000, tz=UTC)
+    settings = duckdb_settings(tmp_path)
+    run(settings, start=start, end=end)
+    expected = {doc.id for doc in crm.ctx.store.iter_all("contacts")
+                if not doc.archived and start_ms <= doc.updated_ms < end_ms}
+    got = {r[0] for r in rows(settings, "SELECT id FROM raw_crm.contacts WHERE NOT archived")}
+    assert got == expected and expected
+
+
+def test_full_refresh_reloads_everything(crm: RunningSystem, tmp_path: Path) -> None:
+    settings = duckdb_settings(tmp_path)
+    run(settings)
+    again = run(settings, full_refresh=True)
+    assert loaded(again)["contacts"] == crm.counts()["contacts"]["total"]
+    assert_equals_sandbox(settings, crm)
