@@ -21,6 +21,10 @@ def main() -> None:
                         help="comma list of: seeding, fetch, extract, pace")
     parser.add_argument("--pace-customers", type=int, default=20_000,
                         help="world size for the pace-under-limits run")
+    parser.add_argument("--systems", default="crm,erp,shop,hr",
+                        help="systems for the extract benchmark")
+    parser.add_argument("--sandbox-dir", type=Path, default=None,
+                        help="reuse this seeded sandbox world for the extract benchmark")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
     chosen = set(args.only.split(","))
@@ -31,7 +35,8 @@ def main() -> None:
     if "fetch" in chosen:
         figures += _fetch(args.customers)
     if "extract" in chosen:
-        figures += extract.run_systems(args.customers)
+        figures += extract.run_systems(args.customers, tuple(args.systems.split(",")),
+                                       args.sandbox_dir)
     if "pace" in chosen:
         figures += extract.run_pace(args.pace_customers)
     print(render(figures))

@@ -26,14 +26,17 @@ from sandbox.config import SandboxConfig
 BENCH_PORTS = {"crm": 18301, "erp": 18302, "shop": 18303, "hr": 18304}
 
 _CHILD = r"""
-import json, sys, time, resource
+import json, sys, threading, time, resource
 import requests
 log = open(sys.argv[2], "w")
+lock = threading.Lock()
 _send = requests.Session.send
 def send(self, request, **kw):
-    log.write(json.dumps([request.method, request.url, dict(request.headers),
-                          (request.body.decode() if isinstance(request.body, bytes)
-                           else request.body), time.time()]) + "\n")
+    line = json.dumps([request.method, request.url, dict(request.headers),
+                       (request.body.decode() if isinstance(request.body, bytes)
+                        else request.body), time.time()]) + "\n"
+    with lock:
+        log.write(line)
     return _send(self, request, **kw)
 requests.Session.send = send
 from goldloop.settings import load_settings
@@ -112,12 +115,18 @@ def _set_limits(config: SandboxConfig, enabled: bool) -> None:
 
 
 def run_systems(customers: int, systems: tuple[str, ...] = ("crm", "erp", "shop", "hr"),
-                ) -> list[Figure]:
-    """Full extract vs floor per system, then 1 % mutate and the incremental run."""
+                sandbox_dir: Path | None = None) -> list[Figure]:
+    """Full extract vs floor per system, then 1 % mutate and the incremental run.
+
+    ``sandbox_dir``: reuse an already seeded world (a 1M world takes minutes to seed).
+    """
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
+        if sandbox_dir is not None:
+            (root / "sandbox").symlink_to(sandbox_dir.resolve())
         config = _start(root / "sandbox", customers, limits=False)
+        _set_limits(config, enabled=False)
         try:
             env = sandbox_env(config, root / "wh.duckdb", unlimited=True)
             fulls: dict[str, dict[str, Any]] = {}
