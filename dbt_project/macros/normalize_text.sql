@@ -68,3 +68,11 @@
     array_to_string(list_transform(string_split(lower({{ column }}), ' '),
         lambda word: upper(left(word, 1)) || substr(word, 2)), ' ')
 {%- endmacro %}
+
+{#- A company name folded for comparison, legal-form words at its end dropped
+    (Ali Studio, Ltd. / ALI STUDIO LTD / Ali Studio -> ali studio). -#}
+{% macro fold_company_name(column) -%}
+    nullif(trim(regexp_replace(' ' || {{ fold_text(column) }},
+        '( (ltd|limited|plc|inc|incorporated|llc|llp|corp|corporation|co|company|pty|group'
+        || '|teoranta|gmbh|ag|bv|sa|sarl))+$', '')), '')
+{%- endmacro %}

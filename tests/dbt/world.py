@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -122,8 +123,10 @@ def extract_world(root: Path, *, customers: int, seed: int,
 
 
 def dbt(command: str, *args: str, root: Path, warehouse: Path | None = None,
-        postgres_dsn: str | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """Run the venv's ``dbt <command>`` on dbt_project/ with target and logs under ``root``.
+        postgres_dsn: str | None = None, timeout: float = 600,
+        project_dir: Path = PROJECT_DIR) -> subprocess.CompletedProcess[str]:
+    """Run the venv's ``dbt <command>`` on ``project_dir`` (dbt_project/) with target and logs
+    under ``root``.
 
     On the DuckDB file ``warehouse``, or on Postgres when ``postgres_dsn`` is given.
     """
@@ -136,11 +139,21 @@ def dbt(command: str, *args: str, root: Path, warehouse: Path | None = None,
     else:
         env.update(GOLDLOOP_TARGET="duckdb", GOLDLOOP_WAREHOUSE=str(warehouse))
     return subprocess.run(
-        [str(executable), command, "--project-dir", str(PROJECT_DIR),
-         "--profiles-dir", str(PROJECT_DIR), "--target-path", str(root / "target"),
+        [str(executable), command, "--project-dir", str(project_dir),
+         "--profiles-dir", str(project_dir), "--target-path", str(root / "target"),
          "--log-path", str(root / "logs"), *args],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False,
     )
+
+
+def copy_project(destination: Path) -> Path:
+    """A copy of dbt_project/ (sources only, no build output) at ``destination``.
+
+    For tests that change what a steward edits (seeds) without touching the real project.
+    """
+    shutil.copytree(PROJECT_DIR, destination,
+                    ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", "__pycache__"))
+    return destination
 
 
 def build_world(root: Path, *, customers: int = 500, seed: int = 42) -> BuiltWorld:

@@ -47,6 +47,10 @@ presence as (
         max(case when system = 'erp' and not is_deleted then 1 else 0 end) = 1 as is_in_erp,
         max(case when system = 'shop' and not is_deleted then 1 else 0 end) = 1 as is_in_shop,
         min(case when is_deleted then 1 else 0 end) = 1 as is_deleted,
+        -- an ERP account no record names a person for (a company billed for deals, a shop's
+        -- cash-sale account): a golden record, but not a person to sync as a contact
+        max(case when first_name is not null or last_name is not null then 1 else 0 end) = 0
+            as is_business_account,
         min(created_at) as first_seen_at,
         max(updated_at) as last_updated_at
     from members
@@ -71,6 +75,7 @@ final as (
         presence.is_in_erp,
         presence.is_in_shop,
         presence.is_deleted,
+        presence.is_business_account,
         presence.first_seen_at,
         presence.last_updated_at,
         {%- for group, spec in survivorship.items() %}

@@ -1,9 +1,10 @@
 with
 
 source as (
-    {{ source_or_empty('crm', 'contacts__associations', {
-        'from_id': 'varchar', 'to_type': 'varchar', 'to_id': 'varchar', 'type': 'varchar',
-        'type_id': 'bigint', 'category': 'varchar', 'label': 'varchar'
+    {{ source_or_empty('crm', 'associations', {
+        'from_type': 'varchar', 'from_id': 'varchar', 'to_type': 'varchar', 'to_id': 'varchar',
+        'type': 'varchar', 'type_id': 'bigint', 'category': 'varchar', 'label': 'varchar',
+        '_goldloop_replaced': 'boolean'
     }) }}
 ),
 
@@ -19,6 +20,7 @@ final as (
         category as association_category,
         label as association_label
     from source
+    where from_type = 'contacts' and not coalesce(_goldloop_replaced, false)
 )
 
 select * from final

@@ -1,0 +1,84 @@
+{#- What the shop_customers sync pushes: golden values for each shop customer account a golden
+    person customer has, under Shopify's field names. Shops are not given customers they do not
+    have: one row per (golden customer, shop) with a live account there (the most recently
+    updated one when a shop holds duplicates). `accepts_marketing` is the most restrictive
+    consent across systems.
+
+    Shopify keeps e-mails unique per shop: when another live account of the same shop already
+    holds the golden e-mail, the account keeps its own (the duplicate is for a steward). -#}
+with
+
+customers as (
+    select * from {{ ref('customers') }}
+    where not is_deleted and not is_business_account
+),
+
+customer_xref as (
+    select * from {{ ref('customer_xref') }}
+    where system = 'shop' and not is_deleted
+),
+
+shop_customers as (
+    select * from {{ ref('stg_shop__customers') }}
+    where not is_deleted
+),
+
+accounts as (
+    select
+        customer_xref.customer_id,
+        shop_customers.shop,
+        shop_customers.customer_id as shop_customer_id,
+        shop_customers.customer_record_id,
+        shop_customers.email as shop_email,
+        row_number() over (
+            partition by customer_xref.customer_id, shop_customers.shop
+            order by shop_customers.updated_at desc nulls last, shop_customers.customer_record_id
+        ) as account_rank
+    from customer_xref
+    inner join shop_customers
+        on customer_xref.record_id = shop_customers.customer_record_id
+),
+
+joined as (
+    select
+        customers.customer_id,
+        accounts.shop,
+        accounts.shop_customer_id,
+        accounts.customer_record_id,
+        accounts.shop_email,
+        customers.email as golden_email,
+        customers.first_name,
+        customers.last_name,
+        customers.phone,
+        customers.has_marketing_consent
+    from accounts
+    inner join customers on accounts.customer_id = customers.customer_id
+    where accounts.account_rank = 1
+),
+
+-- another live account of the same shop holding the golden e-mail
+email_taken as (
+    select distinct joined.customer_record_id
+    from joined
+    inner join shop_customers as others
+        on others.shop = joined.shop
+        and others.email = joined.golden_email
+        and others.customer_record_id <> joined.customer_record_id
+),
+
+final as (
+    select
+        cast(joined.shop || '/' || joined.customer_id as {{ dbt.type_string() }}) as sync_key,
+        cast(joined.shop as {{ dbt.type_string() }}) as shop,
+        cast(joined.shop_customer_id as {{ dbt.type_string() }}) as shop_customer_id,
+        cast(case when email_taken.customer_record_id is null then joined.golden_email
+            else joined.shop_email end as {{ dbt.type_string() }}) as email,
+        cast(joined.first_name as {{ dbt.type_string() }}) as first_name,
+        cast(joined.last_name as {{ dbt.type_string() }}) as last_name,
+        cast(joined.phone as {{ dbt.type_string() }}) as phone,
+        joined.has_marketing_consent as accepts_marketing
+    from joined
+    left join email_taken on joined.customer_record_id = email_taken.customer_record_id
+)
+
+select * from final
