@@ -8,7 +8,9 @@ fast path: no per-row normalisation):
   10,000-result cap. The cursor is dlt's ``incremental("updated_at", lag=...)``; a lag window keeps
   (id, timestamp) pairs already loaded so a rerun loads nothing twice.
 - ``<object>_archived``: ``archived=true`` lists (HubSpot's only way to see deletes), filtered by
-  ``incremental("archived_at")``, flagged ``_goldloop_deleted``.
+  ``incremental("archived_at")``, flagged ``_goldloop_deleted``. They are swept on the first run
+  and then every ``archived_sweep_every_hours`` (default 24, :mod:`pipelines.crm.sweep`): a record
+  archived in between is flagged by the next sweep.
 
 The links of contacts and deals (v4 batch reads, by a transformer on each loaded batch) land in
 ``raw_crm.associations`` (``from_type, from_id, to_type, to_id, type, type_id, label``): each
@@ -47,6 +49,7 @@ from pipelines.crm.records import (
     owner_row,
     records_table,
 )
+from pipelines.crm.sweep import DEFAULT_SWEEP_EVERY_HOURS, mark_swept, sweep_due
 
 ASSOCIATION_KEY = ["from_type", "from_id", "to_type", "to_id", "type_id"]
 
@@ -91,15 +94,21 @@ def _live_records(client: RESTClient, obj: CrmObject, lag_seconds: float,
 
 
 def _archived_records(client: RESTClient, obj: CrmObject, lag_seconds: float,
+                      sweep: bool | None, every_hours: float,
                       archived_at: dlt.sources.incremental[datetime] = dlt.sources.incremental(
                           "archived_at")) -> Iterator[pa.Table]:
-    window = SeenWindow.of_resource(lag_seconds)
+    state = dlt.current.resource_state()
+    now = datetime.now(UTC)
+    if not sweep_due(state, sweep, every_hours, now):
+        return
+    window = SeenWindow(state, lag_seconds)
     try:
         pages = list_pages(client, obj, archived=True)
         for batch in prefetch(_batches(pages, RECORDS_PER_TABLE)):
             kept = window.fresh(batch, "id", "archivedAt")
             if kept:
                 yield records_table(kept, obj)
+        mark_swept(state, now)
     finally:
         window.prune()
 
@@ -163,7 +172,8 @@ def source(
     start: datetime | None = None,
     end: datetime | None = None,
     lag_seconds: float = DEFAULT_LAG_SECONDS,
-    archived_pass: bool = True,
+    archived_sweep: bool | None = None,
+    archived_sweep_every_hours: float = DEFAULT_SWEEP_EVERY_HOURS,
 ) -> list[DltResource]:
     """The HubSpot CRM source.
 
@@ -173,7 +183,10 @@ def source(
         access_token: ``sources.crm.access_token``, a private-app token with the read scopes.
         start / end: optional backfill window on the last-modified cursor.
         lag_seconds: how far back each incremental run re-reads (late commits).
-        archived_pass: list archived records each run (deletes); off only to save requests.
+        archived_sweep: list archived records (deletes) on every run (true) or never
+            (false); unset, they are listed on the first run and then on a cadence.
+        archived_sweep_every_hours: the cadence (``sources.crm.archived_sweep_every_hours``);
+            see :mod:`pipelines.crm.sweep`.
     """
     resources: list[DltResource] = []
     for obj in OBJECTS:
@@ -191,11 +204,12 @@ def source(
                 merge_key=["from_type", "from_id"], columns=ASSOCIATION_COLUMNS,
                 parallelized=True, data_from=live,
             ))
-        if archived_pass:
+        if archived_sweep is not False:
             resources.append(dlt.resource(
                 _archived_records, name=f"{obj.name}_archived", table_name=obj.name,
                 primary_key="id", write_disposition="merge", columns=column_hints(obj),
-            )(make_client(base_url, access_token), obj, lag_seconds,
+            )(make_client(base_url, access_token), obj, lag_seconds, archived_sweep,
+              archived_sweep_every_hours,
               archived_at=_cursor("archived_at", start, end, lag_seconds)))
     resources.append(dlt.resource(
         _owners, name="owners", table_name="owners", primary_key="id",

@@ -98,6 +98,27 @@ def _links_page(ctx: SystemContext, source: ObjectType, target: ObjectType, reco
     return results, (links[limit - 1][0] if len(links) > limit else None)
 
 
+def _first_pages(ctx: SystemContext, source: ObjectType, target: ObjectType,
+                 record_ids: list[str]) -> dict[str, tuple[list[dict[str, Any]], str | None]]:
+    """:func:`_links_page` from the start for every canonical numeric id, in one query
+    (a batch read of 1,000 records would otherwise run 1,000 queries)."""
+    if associations.type_ids(source.name, target.name) is None:
+        return {}
+    ids = [i for i in record_ids if i.isdigit() and str(int(i)) == i]
+    found = associations.first_pages(ctx.store, source.name, ids, target.name,
+                                     ASSOCIATIONS_MAX + 1)
+    pages: dict[str, tuple[list[dict[str, Any]], str | None]] = {}
+    for record_id in ids:
+        links = found.get(record_id, [])
+        results: list[dict[str, Any]] = [
+            {"toObjectId": to_id,
+             "associationTypes": associations.v4_types(source.name, target.name, primary)}
+            for to_id, primary in links[:ASSOCIATIONS_MAX]]
+        more = links[ASSOCIATIONS_MAX - 1][0] if len(links) > ASSOCIATIONS_MAX else None
+        pages[record_id] = (results, more)
+    return pages
+
+
 def add_more_routes(app: FastAPI, ctx: SystemContext, scopes: Callable[..., set[str]]) -> None:
     """Register owners, associations v4 and properties routes on ``app``."""
     store = ctx.store
@@ -161,10 +182,15 @@ def add_more_routes(app: FastAPI, ctx: SystemContext, scopes: Callable[..., set[
         started = now_ms()
         results: list[dict[str, Any]] = []
         empty: list[str] = []
+        first = _first_pages(ctx, source, target, [str(i.id) for i in body.inputs
+                                                   if i.after is None])
         for item in body.inputs:
             from_id = str(item.id)
-            links, next_after = _links_page(ctx, source, target, from_id, item.after,
-                                            ASSOCIATIONS_MAX)
+            if item.after is None and from_id in first:
+                links, next_after = first[from_id]
+            else:
+                links, next_after = _links_page(ctx, source, target, from_id, item.after,
+                                                ASSOCIATIONS_MAX)
             if not links:
                 empty.append(from_id)
                 continue

@@ -12,7 +12,7 @@ AssociationKind(type_id=279, primary_type_id=1, v3_name='contact_to_company')
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from sandbox.store import Store
@@ -130,6 +130,25 @@ def page(store: Store, from_type: str, from_id: str, to_type: str, after: str | 
     with store.lock:
         rows = store.conn.execute(sql, params).fetchall()
     return [(str(r[0]), bool(r[1])) for r in rows]
+
+
+def first_pages(store: Store, from_type: str, from_ids: Sequence[str], to_type: str,
+                limit: int) -> dict[str, list[tuple[str, bool]]]:
+    """:func:`page` from the start for many records in one query (batch reads): up to
+    ``limit`` linked ``(to_id, is_primary)`` per record id, in id order (absent: no links)."""
+    found: dict[str, list[tuple[str, bool]]] = {}
+    if not from_ids:
+        return found
+    marks = ",".join("?" * len(from_ids))
+    sql = (f"SELECT from_id, to_id, is_primary FROM {TABLE} WHERE from_type = ? AND to_type = ? "
+           f"AND from_id IN ({marks}) ORDER BY from_id, to_id")
+    with store.lock:
+        rows = store.conn.execute(sql, [from_type, to_type, *from_ids]).fetchall()
+    for from_id, to_id, primary in rows:
+        links = found.setdefault(str(from_id), [])
+        if len(links) < limit:
+            links.append((str(to_id), bool(primary)))
+    return found
 
 
 def v4_types(from_type: str, to_type: str, primary: bool) -> list[dict[str, Any]]:

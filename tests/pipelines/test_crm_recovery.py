@@ -60,9 +60,12 @@ def test_kill_9_then_rerun_equals_the_source_without_duplicates(
         env = {**os.environ, "PYTHONPATH": str(ROOT),
                "SOURCES__CRM__BASE_URL": crm.base_url,
                "SOURCES__CRM__ACCESS_TOKEN": crm.credentials.crm_token,
-               "SOURCES__CRM__REQUESTS_PER_SECOND": "0"}
+               "SOURCES__CRM__REQUESTS_PER_SECOND": "0",
+               # the rerun must see what mutate archived: sweep on every run
+               "SOURCES__CRM__ARCHIVED_SWEEP_EVERY_HOURS": "0"}
         for key in ("SOURCES__CRM__BASE_URL", "SOURCES__CRM__ACCESS_TOKEN",
-                    "SOURCES__CRM__REQUESTS_PER_SECOND"):
+                    "SOURCES__CRM__REQUESTS_PER_SECOND",
+                    "SOURCES__CRM__ARCHIVED_SWEEP_EVERY_HOURS"):
             monkeypatch.setenv(key, env[key])
         settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
         crm.faults(latency_ms=25)  # slow enough for the kill to land mid-step
