@@ -66,6 +66,9 @@ def expand_systems(systems: Sequence[str]) -> list[str]:
 DLT_DEFAULTS: dict[str, Any] = {
     "data_writer.disable_compression": True,  # intermediate files are local and short-lived
     "normalize.parquet_normalizer.add_dlt_load_id": True,  # summaries count rows per load
+    # DuckDB takes 80 % of RAM by default; a bounded buffer spills to disk instead (1M contacts:
+    # peak RSS 1,358 MiB -> 898 MiB at the same wall).
+    "destination.duckdb.credentials.global_config": {"memory_limit": "400MB"},
 }
 
 
