@@ -26,7 +26,7 @@ typecheck: install
 	$(BIN)/mypy goldloop pipelines reverse_etl orchestration sandbox reports benchmarks
 
 test: lint typecheck
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile --doctest-modules goldloop sandbox pipelines tests
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --doctest-modules goldloop sandbox pipelines reverse_etl tests
 
 dev: install
 	$(BIN)/dagster dev

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from goldloop.commands import build, demo, extract, sandbox
+from goldloop.commands import build, demo, extract, sandbox, sync
 from goldloop.errors import GoldloopError
 
 app = typer.Typer(
@@ -16,6 +16,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(sync.app, name="sync")
 app.command()(extract.extract)
 app.command()(build.build)
 app.command()(demo.demo)

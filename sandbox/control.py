@@ -29,6 +29,11 @@ def _admin(config: SandboxConfig, system: str) -> str:
 
 
 def _alive(pid: int) -> bool:
+    try:  # reap it first if it is our own exited child (a zombie still answers kill 0)
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

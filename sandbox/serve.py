@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import logging
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import uvicorn
@@ -30,17 +33,34 @@ def build_app(ctx: SystemContext) -> ASGIApp:
     return FaultMiddleware(app, ctx.state, app_module.DRIFT_FIELD, app_module.ERROR_BODY)
 
 
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signals to :func:`serve` (which stops all four at once)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 async def serve(data_dir: Path, systems: tuple[str, ...] = SYSTEMS) -> None:
-    """Serve every system of ``data_dir`` until cancelled."""
+    """Serve every system of ``data_dir`` until SIGTERM/SIGINT stops them all."""
     config = SandboxConfig.load(data_dir)
-    servers = []
+    servers: list[uvicorn.Server] = []
     for system in systems:
         ctx = SystemContext.open(system, data_dir, config)
         uv_config = uvicorn.Config(
             build_app(ctx), host=config.host, port=config.ports[system],
             log_level="warning", access_log=False, timeout_keep_alive=30,
+            timeout_graceful_shutdown=2,
         )
-        servers.append(uvicorn.Server(uv_config))
+        servers.append(_Server(uv_config))
+
+    def stop() -> None:
+        for server in servers:
+            server.should_exit = True
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop)
     await asyncio.gather(*(server.serve() for server in servers))
 
 
