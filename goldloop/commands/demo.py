@@ -40,6 +40,21 @@ def _build(settings: Settings, customers: int) -> None:
     run_dbt("build", settings)
 
 
+DEMO_SYNCS = ("crm_contacts", "erp_contacts", "deal_invoices")
+
+
+def _sync(settings: Settings, customers: int) -> None:
+    from goldloop.commands.sync import print_run_summary
+    from reverse_etl.runner import run_sync
+    from reverse_etl.spec import find_spec
+
+    for name in DEMO_SYNCS:
+        typer.echo(f"  sync {name}")
+        print_run_summary(run_sync(find_spec(name), settings, approve=True).to_dict())
+    typer.echo("  shop_customers is paced at Shopify's 2 requests/s per shop (one record per "
+               "call): run it with `goldloop sync run shop_customers`")
+
+
 def _steps() -> list[tuple[str, Step]]:
     """The loop's steps in order; a step joins once its package exists."""
     steps: list[tuple[str, Step]] = [("sandbox", _sandbox_up)]
@@ -47,6 +62,8 @@ def _steps() -> list[tuple[str, Step]]:
         steps.append(("extract", _extract))
     if (DBT_PROJECT_DIR / "dbt_project.yml").exists():
         steps.append(("build", _build))
+    if importlib.util.find_spec("reverse_etl.runner") is not None:
+        steps.append(("sync", _sync))
     return steps
 
 
@@ -63,4 +80,5 @@ def demo(
     if Path(settings.warehouse).exists():
         typer.echo(f"  warehouse:        {settings.warehouse}  (duckdb {settings.warehouse} "
                    "-c 'show all tables')")
+    typer.echo("  reverse ETL:      goldloop sync status   (goldloop sync plan crm_contacts)")
     typer.echo("  stop the sandbox: goldloop sandbox down")

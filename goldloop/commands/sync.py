@@ -97,7 +97,7 @@ def plan(name: Name, as_json: AsJson = False,
                     typer.echo(f"      {extra}: {item[extra]}")
 
 
-def _print_summary(summary: dict[str, Any]) -> None:
+def print_run_summary(summary: dict[str, Any]) -> None:
     typer.echo(f"{summary['sync']} {summary['kind']} {summary['run_id']}: {summary['status']}")
     order = ("processed", "inserted", "updated", "deleted", "unchanged", "rejected",
              "dead_lettered", "failed", "retried", "conflicts", "queued", "skipped", "dead")
@@ -127,7 +127,7 @@ def run(name: Name, as_json: AsJson = False,
     if as_json:
         _dump(summary.to_dict())
     else:
-        _print_summary(summary.to_dict())
+        print_run_summary(summary.to_dict())
     if summary.failed or summary.rejected:
         raise typer.Exit(1)
 
@@ -143,7 +143,7 @@ def replay(name: Name, as_json: AsJson = False) -> None:
     if as_json:
         _dump(summary.to_dict())
     else:
-        _print_summary(summary.to_dict())
+        print_run_summary(summary.to_dict())
     if summary.failed or summary.rejected:
         raise typer.Exit(1)
 
