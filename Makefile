@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.goldloop-installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install demo test lint typecheck unit dev bench clean
+.PHONY: install demo test lint typecheck browser dev bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,8 +25,14 @@ lint: install
 typecheck: install
 	$(BIN)/mypy goldloop pipelines reverse_etl orchestration sandbox reports benchmarks
 
-test: lint typecheck
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile --doctest-modules goldloop sandbox pipelines reverse_etl tests
+# The report pages are tested in real headless Chromium (Debian's chromium + chromium-driver).
+browser:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || \
+		(apt-get update -q && apt-get install -y -q chromium chromium-driver)
+
+test: lint typecheck browser
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --doctest-modules goldloop sandbox pipelines \
+		reverse_etl reports tests
 
 dev: install
 	$(BIN)/dagster dev

@@ -81,4 +81,5 @@ def demo(
         typer.echo(f"  warehouse:        {settings.warehouse}  (duckdb {settings.warehouse} "
                    "-c 'show all tables')")
     typer.echo("  reverse ETL:      goldloop sync status   (goldloop sync plan crm_contacts)")
+    typer.echo("  reports:          goldloop report serve  ->  http://127.0.0.1:8780/")
     typer.echo("  stop the sandbox: goldloop sandbox down")
