@@ -36,7 +36,7 @@ from sandbox.webhooks import now_ms
 from sandbox.world.model import World
 from tests.contract.openapi_check import SPECS, check
 from tests.pipelines.sandbox_server import RunningSystem, serve_system, small_world
-from tests.pipelines.warehouses import duckdb_settings, postgres_settings, rows
+from tests.pipelines.warehouses import rows
 
 # raw table (= the emulator's store object) → its key column
 KEYS: dict[str, str] = {"contacts": "contact_id", "invoices": "invoice_id",
@@ -78,20 +78,6 @@ def erp_config_env(sandbox: RunningSystem, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("SOURCES__ERP__REQUESTS_PER_SECOND", "0")
     monkeypatch.setenv("SOURCES__ERP__BACKOFF_FACTOR", "0.005")
     monkeypatch.setenv("SOURCES__ERP__PAGE_SIZE", "100")  # several pages per object
-
-
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
-def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
-    if request.param == "duckdb":
-        yield duckdb_settings(tmp_path)
-    else:
-        with postgres_settings() as settings:
-            yield settings
-
-
-@pytest.fixture
-def duckdb_warehouse(tmp_path: Path) -> Settings:
-    return duckdb_settings(tmp_path)
 
 
 @contextmanager

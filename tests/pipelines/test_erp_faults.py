@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from goldloop.errors import SourceError
-from tests.pipelines.test_erp_extract import KEYS, ErpRun, duckdb_warehouse, erp
+from tests.pipelines.test_erp_extract import KEYS, ErpRun, erp
 
-__all__ = ["duckdb_warehouse", "erp"]  # fixtures used here
+__all__ = ["erp"]  # fixtures used here
 
 
 def assert_matches_sandbox(run: ErpRun) -> None:

@@ -31,7 +31,7 @@ from sandbox.webhooks import now_ms
 from sandbox.world.model import World
 from tests.pipelines.sandbox_server import RunningSystem, serve_system, small_world
 from tests.pipelines.test_erp_extract import assert_requests_match, record_requests
-from tests.pipelines.warehouses import duckdb_settings, postgres_settings, rows
+from tests.pipelines.warehouses import rows
 
 SHOPS = ("northwind", "southwind")
 OBJECTS = ("customers", "orders", "products")
@@ -72,20 +72,6 @@ def shop_config_env(sandbox: RunningSystem, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("SOURCES__SHOP__REQUESTS_PER_SECOND", "0")
     monkeypatch.setenv("SOURCES__SHOP__BACKOFF_FACTOR", "0.005")
     monkeypatch.setenv("SOURCES__SHOP__PAGE_SIZE", "100")  # several pages per object
-
-
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
-def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
-    if request.param == "duckdb":
-        yield duckdb_settings(tmp_path)
-    else:
-        with postgres_settings() as settings:
-            yield settings
-
-
-@pytest.fixture
-def duckdb_warehouse(tmp_path: Path) -> Settings:
-    return duckdb_settings(tmp_path)
 
 
 @contextmanager

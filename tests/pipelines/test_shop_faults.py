@@ -15,13 +15,12 @@ from tests.pipelines.sandbox_server import serve_system
 from tests.pipelines.test_shop_extract import (
     SHOPS,
     ShopRun,
-    duckdb_warehouse,
     shop,
     shop_config_env,
     world,
 )
 
-__all__ = ["duckdb_warehouse", "shop"]  # fixtures used here
+__all__ = ["shop"]  # fixtures used here
 
 
 def assert_matches_sandbox(run: ShopRun) -> None:
