@@ -7,7 +7,7 @@ raw datasets and the models land in the same place.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,7 +37,7 @@ def ensure_postgres_database(dsn: str) -> None:
     try:
         conn = psycopg2.connect(admin, connect_timeout=5)
     except psycopg2.OperationalError as exc:
-        raise WarehouseError(f"cannot reach Postgres at {_safe(dsn)}: {exc}".strip(),
+        raise WarehouseError(f"cannot reach Postgres at {redact_dsn(dsn)}: {exc}".strip(),
                              hint="start PostgreSQL or fix GOLDLOOP_POSTGRES_DSN") from exc
     try:
         conn.autocommit = True
@@ -49,10 +49,10 @@ def ensure_postgres_database(dsn: str) -> None:
         conn.close()
 
 
-def _safe(dsn: str) -> str:
+def redact_dsn(dsn: str) -> str:
     """A DSN without its password, for messages.
 
-    >>> _safe("postgresql://u:secret@h:5432/db")
+    >>> redact_dsn("postgresql://u:secret@h:5432/db")
     'postgresql://u:***@h:5432/db'
     """
     parts = urlsplit(dsn)
@@ -84,10 +84,3 @@ def connect(settings: Settings, *, read_only: bool = False) -> Iterator[Any]:
     finally:
         con.close()
 
-
-def query(settings: Settings, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    """Run one read query and return all rows (``?`` placeholders on DuckDB, ``%s`` on Postgres)."""
-    with connect(settings, read_only=settings.target == "duckdb") as con:
-        cur = con.cursor()
-        cur.execute(sql, tuple(params))
-        return [tuple(row) for row in cur.fetchall()]

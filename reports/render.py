@@ -64,9 +64,9 @@ def menu(reader: Reader | None, site: Site) -> list[MenuItem]:
 
 def _source(site: Site) -> str:
     if site.settings.target == "postgres":
-        from goldloop.warehouse import _safe
+        from goldloop.warehouse import redact_dsn
 
-        return f"warehouse: Postgres {_safe(site.settings.postgres_dsn)}"
+        return f"warehouse: Postgres {redact_dsn(site.settings.postgres_dsn)}"
     return f"warehouse: DuckDB {site.settings.warehouse}"
 
 

@@ -120,12 +120,6 @@ class Store:
                 raise
         return len(rows)
 
-    def delete(self, obj: str, record_id: str) -> bool:
-        """Remove a record for good (most systems archive instead); True if it existed."""
-        table = self.ensure(obj)
-        with self.lock:
-            cur = self.conn.execute(f"DELETE FROM {table} WHERE id = ?", (record_id,))
-        return cur.rowcount > 0
 
     # -- reads --------------------------------------------------------------------------------
     def get(self, obj: str, record_id: str) -> Doc | None:

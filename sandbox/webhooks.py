@@ -85,10 +85,5 @@ def send_in_background(url: str, body: bytes, headers: Mapping[str, str]) -> Non
     _QUEUE.put((url, body, dict(headers)))
 
 
-def wait_for_deliveries() -> None:
-    """Block until every queued webhook was attempted (tests and mutate's callers)."""
-    _QUEUE.join()
-
-
 def now_ms() -> int:
     return int(time.time() * 1000)
