@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.goldloop-installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install demo test lint typecheck browser dev bench clean
+.PHONY: install manifest demo test lint typecheck browser dev bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,7 +14,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) manifest
+
+# The dbt manifest the Dagster code location reads (dbt parse: no warehouse needed).
+manifest: $(STAMP)
+	$(BIN)/dbt parse --quiet --project-dir dbt_project --profiles-dir dbt_project
 
 demo: install
 	$(BIN)/goldloop demo
@@ -32,10 +36,13 @@ browser:
 
 test: lint typecheck browser
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile --doctest-modules goldloop sandbox pipelines \
-		reverse_etl reports tests
+		reverse_etl orchestration reports tests
 
+# The Dagster UI on the code location named in pyproject.toml (local storage, .goldloop/dagster).
 dev: install
-	$(BIN)/dagster dev
+	@mkdir -p .goldloop/dagster
+	@cp orchestration/dagster.dev.yaml .goldloop/dagster/dagster.yaml
+	DAGSTER_HOME=$(abspath .goldloop/dagster) $(BIN)/dagster dev
 
 bench: install
 	$(BIN)/python -m benchmarks

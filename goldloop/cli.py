@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from goldloop.commands import build, demo, extract, report, sandbox, sync
+from goldloop.commands import build, demo, extract, report, sandbox, sync, webhooks
 from goldloop.errors import GoldloopError
 
 app = typer.Typer(
@@ -18,6 +18,7 @@ app = typer.Typer(
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(sync.app, name="sync")
 app.add_typer(report.app, name="report")
+app.add_typer(webhooks.app, name="webhooks")
 app.command()(extract.extract)
 app.command()(build.build)
 app.command()(demo.demo)

@@ -7,7 +7,7 @@ raw datasets and the models land in the same place.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -84,3 +84,10 @@ def connect(settings: Settings, *, read_only: bool = False) -> Iterator[Any]:
     finally:
         con.close()
 
+
+def query(settings: Settings, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """Run one read query and return all rows (``?`` placeholders on DuckDB, ``%s`` on Postgres)."""
+    with connect(settings, read_only=settings.target == "duckdb") as con:
+        cur = con.cursor()
+        cur.execute(sql, tuple(params))
+        return [tuple(row) for row in cur.fetchall()]

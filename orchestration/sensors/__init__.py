@@ -1,0 +1,1 @@
+"""Sensors: webhook inbox → incremental runs; run failures → alerts."""
