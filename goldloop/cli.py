@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from goldloop.commands import build, demo, extract, report, sandbox, sync, webhooks
+from goldloop.commands import build, demo, extract, quality, report, sandbox, sync, webhooks
 from goldloop.errors import GoldloopError
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(sync.app, name="sync")
 app.add_typer(report.app, name="report")
 app.add_typer(webhooks.app, name="webhooks")
+app.add_typer(quality.app, name="quality")
 app.command()(extract.extract)
 app.command()(build.build)
 app.command()(demo.demo)
@@ -27,7 +28,7 @@ app.command()(demo.demo)
 def main() -> None:
     """Run the CLI; goldloop's own errors print as one clear line, not a traceback."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except GoldloopError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -40,6 +41,8 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    if isinstance(code, int) and code:  # typer.Exit(n) comes back as n in this mode
+        sys.exit(code)
 
 
 if __name__ == "__main__":

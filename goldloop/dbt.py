@@ -52,6 +52,10 @@ def run_dbt(command: str, settings: Settings, args: Sequence[str] = ()) -> None:
         command, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
         *args,
     ])
+    if command in ("build", "test"):  # failed builds too: their tests are the history
+        from goldloop.quality.dbt_results import record_dbt_results
+
+        record_dbt_results(settings, DBT_PROJECT_DIR / "target")
     if not result.success:
         failed = []
         for node in getattr(result.result, "results", None) or []:

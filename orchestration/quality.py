@@ -1,8 +1,16 @@
-"""Quality: open reconciliation breaks and the customer match rate, as asset checks.
+"""Quality: expectation suites, open reconciliation breaks and the customer match rate, as
+asset checks.
 
 dbt's own tests are asset checks on each model (see :mod:`orchestration.transform`) and the
-golden marts carry a freshness policy (see :mod:`orchestration.translators`); these checks add
-what a data steward watches across runs. They warn and never block the loop.
+golden marts carry a freshness policy (see :mod:`orchestration.translators`). These checks add:
+
+- ``gx_suite`` on each model a Great Expectations suite covers (:mod:`goldloop.quality.suites`):
+  the suite runs on the warehouse and every result is recorded in ``quality.check_results``
+  under the Dagster run's id. A suite with a blocking check is a blocking asset check: when a
+  blocking expectation fails, the check fails with ERROR severity and nothing downstream (the
+  syncs) runs; failing ``warn`` expectations only warn.
+- what a data steward watches across runs (open breaks, the match rate): these warn and never
+  block the loop.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from dagster import (
     asset_check,
 )
 
+from goldloop.quality.suites import SUITES, Suite
 from goldloop.settings import Settings
 from goldloop.warehouse import query
 from orchestration.resources import GoldloopResource
@@ -75,10 +84,48 @@ def customers_matched(goldloop: GoldloopResource) -> AssetCheckResult:
     return AssetCheckResult(passed=passed, severity=AssetCheckSeverity.WARN, metadata=metadata)
 
 
+SUITE_CHECK = "gx_suite"
+
+
+def suite_metadata(result: Any) -> dict[str, Any]:
+    """What the check shows in the UI: counts, the run id, and each check not passing."""
+    failing = {o.check_name: f"{o.status} ({o.severity}): {o.message or ''}"
+               for o in result.outcomes if o.status != "pass"}
+    return {"suite": result.name, "run_id": result.outcomes[0].run_id if result.outcomes else "",
+            "checks": len(result.outcomes), **{f"checks_{k}": n
+                                               for k, n in result.counts().items()},
+            "not_passing": failing}
+
+
+def _suite_check(suite: Suite) -> AssetChecksDefinition:
+    @asset_check(asset=dbt_key(suite.model), name=SUITE_CHECK, blocking=suite.blocking,
+                 description=f"Great Expectations suite {suite.name}: {suite.description} "
+                 f"({len(suite.checks)} expectations; results recorded in "
+                 "quality.check_results).")
+    def _check(context, goldloop: GoldloopResource) -> AssetCheckResult:
+        # `context` stays unannotated: Dagster checks its annotation before resolving strings
+        from goldloop.quality.run import run_suites
+
+        run = run_suites(goldloop.settings(), [suite.name], run_id=context.run.run_id)
+        result = run.suites[0]
+        return AssetCheckResult(
+            passed=result.passed,
+            severity=AssetCheckSeverity.ERROR if result.blocked else AssetCheckSeverity.WARN,
+            metadata=suite_metadata(result))
+
+    return _check
+
+
+def suite_checks(keys: Collection[AssetKey],
+                 suites: Sequence[Suite] = SUITES) -> list[AssetChecksDefinition]:
+    """One ``gx_suite`` check per suite whose model the dbt project has."""
+    return [_suite_check(suite) for suite in suites if dbt_key(suite.model) in keys]
+
+
 def quality_checks(keys: Collection[AssetKey]) -> list[AssetChecksDefinition]:
-    """The steward's checks on the marts the dbt project has."""
+    """The expectation suites and the steward's checks on the marts the dbt project has."""
     checks = [_breaks_check(mart, column) for mart, column in RECONCILIATIONS.items()
               if dbt_key(mart) in keys]
     if dbt_key("customer_xref") in keys:
         checks.append(customers_matched)
-    return checks
+    return [*checks, *suite_checks(keys)]

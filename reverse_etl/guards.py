@@ -63,7 +63,7 @@ def quality_checks(con: Any, target: Target, spec: SyncSpec) -> list[CheckResult
                 PARTITION BY check_name ORDER BY checked_at DESC) AS recency
             FROM {QUALITY_SCHEMA}.{QUALITY_TABLE} WHERE model_name = ?) latest
         WHERE recency = 1 ORDER BY check_name""", (spec.source.model,))
-    return [CheckResult(str(name), 1 if str(status).lower() in ("fail", "failed", "error")
+    return [CheckResult(str(name), 1 if str(status).lower() in ("fail", "failed", "error", "warn")
                         else 0, str(severity).lower() == "blocking", "quality")
             for name, severity, status in rows]
 

@@ -31,6 +31,11 @@ WINDOW_PAD_MS = 100
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 PauseRule = Callable[[httpx.Response], float | None]
+# Jitter only: one generator for every request (seeding a new one per request costs an
+# os.urandom read each time, on the hot path of every write).
+_JITTER = random.Random()
+REQUEST_ID_HEADERS = (b"x-hubspot-correlation-id", b"x-request-id", b"x-correlation-id",
+                      b"x-shopify-request-id", b"xero-correlation-id")
 
 
 def window_ms(requests_per_second: float, burst: int) -> int | None:
@@ -201,7 +206,7 @@ def send(pacer: Pacer, request: Callable[[], httpx.Response], policy: RetryPolic
         return response
 
     retrying = Retrying(stop=stop_after_attempt(policy.max_retries + 1),
-                        wait=_wait(policy, rng or random.Random()),
+                        wait=_wait(policy, rng or _JITTER),
                         retry=retry_if_exception_type(Transient), reraise=True)
     try:
         return retrying(once)
@@ -234,15 +239,26 @@ def header_number(response: httpx.Response, name: str) -> float | None:
 
 
 def request_id(response: httpx.Response | None, body: Any = None) -> str | None:
-    """The destination's correlation/request id, from headers or an error body."""
+    """The destination's correlation/request id, from headers or an error body.
+
+    >>> request_id(httpx.Response(200, headers={"X-Request-Id": "r1", "X-Correlation-Id": "c"}))
+    'r1'
+    >>> request_id(httpx.Response(400), {"correlationId": "c-2"})
+    'c-2'
+    """
     if isinstance(body, dict):
         for key in ("correlationId", "Id", "ErrorNumber"):
             if body.get(key):
                 return str(body[key])
     if response is None:
         return None
-    for name in ("x-hubspot-correlation-id", "x-request-id", "x-correlation-id",
-                 "x-shopify-request-id", "xero-correlation-id"):
-        if response.headers.get(name):
-            return response.headers[name]
+    # one pass over the raw headers: writers ask once per record of a batch
+    found: dict[bytes, bytes] = {}
+    for name, value in response.headers.raw:
+        lowered = name.lower()
+        if lowered in REQUEST_ID_HEADERS and value:
+            found.setdefault(lowered, value)
+    for name in REQUEST_ID_HEADERS:
+        if name in found:
+            return found[name].decode("latin-1")
     return None

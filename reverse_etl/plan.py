@@ -31,8 +31,10 @@ from reverse_etl.sql import execute, fetch, literal, payload_hash_sql, quote, ta
 from reverse_etl.state import CONFLICTS, STATE, has_state
 
 CHANGE_OPERATIONS = ("insert", "update", "delete")
-REPORTED_OPERATIONS = ("insert", "update", "delete", "reject", "conflict", "flag_removed")
-# A destination timestamp must be this much newer than ours to count as a change made there.
+REPORTED_OPERATIONS = ("insert", "update", "delete", "reject", "conflict", "kept",
+                       "flag_removed")
+# A destination timestamp must be this much newer than our last write's to count as a change
+# made there (our own write moves the destination's last-modified too).
 CONFLICT_TOLERANCE_SECONDS = 1
 
 
@@ -51,6 +53,8 @@ class Change:
     previous: dict[str, Any] | None = None
     reason: str | None = None
     business_date: date | None = None
+    # the destination changed the record at this time, after our last confirmed write
+    destination_changed_at: datetime | None = None
 
     def diff(self) -> list[tuple[str, Any, Any]]:
         """``(field, before, after)`` for every field whose value changes.
@@ -113,9 +117,11 @@ class Plan:
             item: dict[str, Any] = {"key": change.key, "destination_id": change.destination_id}
             if change.operation == "delete":
                 item["before"] = change.previous
-            elif change.reason:
+            elif change.reason and change.operation != "update":
                 item["reason"] = change.reason
             else:
+                if change.reason:  # an update overwriting a change made in the destination
+                    item["reason"] = change.reason
                 item["fields"] = [{"field": f, "before": b, "after": a}
                                   for f, b, a in change.diff()]
                 if change.previous is None:
@@ -165,8 +171,15 @@ def check_model(con: Any, target: Target, spec: SyncSpec) -> int:
                               hint="map an existing column or add it to the dbt model")
     rel = src.relation()
     key = quote(src.key)
-    total, keyed, distinct = fetch(con, target, f"SELECT count(*), count({key}), "
-                                   f"count(DISTINCT {key}) FROM {rel}")[0]
+    # one scan also counts the natural key's values: the grouped look for shared values runs
+    # only when some value repeats (shop syncs, whose values are per shop, always look)
+    match = spec.fields.get(spec.destination.match)
+    gate = match is not None and not src.shop
+    gate_sql = f", count({quote(match)}), count(DISTINCT {quote(match)})" if match and gate \
+        else ""
+    counted = fetch(con, target, f"SELECT count(*), count({key}), "
+                    f"count(DISTINCT {key}){gate_sql} FROM {rel}")[0]
+    total, keyed, distinct = counted[:3]
     if keyed < total:
         raise SyncError(f"sync {spec.name}: {total - keyed} row(s) of {src.schema_name}."
                         f"{src.model} have no {src.key}",
@@ -178,7 +191,8 @@ def check_model(con: Any, target: Target, spec: SyncSpec) -> int:
         raise SyncError(f"sync {spec.name}: duplicate {src.key} in {src.schema_name}."
                         f"{src.model}: {listed}",
                         hint="make the model one row per key (fix its grain), then rerun")
-    _check_match_values(con, target, spec)
+    if not gate or counted[3] != counted[4]:
+        _check_match_values(con, target, spec)
     return int(total)
 
 
@@ -209,12 +223,30 @@ def _state_cte(con: Any, target: Target) -> str:
                 f"status AS s_status, synced_hash AS s_synced_hash, "
                 f"attempted_hash AS s_attempted_hash, attempts AS s_attempts, "
                 f"destination_updated_at AS s_destination_updated_at, "
-                f"synced_payload AS s_synced_payload FROM {STATE} WHERE sync_name = ?")
+                f"synced_at AS s_synced_at, "
+                # read afterwards for the planned rows only (synced_payloads): carrying every
+                # payload through the join doubled the planner's memory
+                f"cast(NULL AS varchar) AS s_synced_payload FROM {STATE} WHERE sync_name = ?")
     return ("SELECT cast(NULL AS varchar) AS s_key, cast(NULL AS varchar) AS s_destination_id, "
             "cast(NULL AS varchar) AS s_status, cast(NULL AS varchar) AS s_synced_hash, "
             "cast(NULL AS varchar) AS s_attempted_hash, cast(NULL AS integer) AS s_attempts, "
             "cast(NULL AS timestamp) AS s_destination_updated_at, "
+            "cast(NULL AS timestamp) AS s_synced_at, "
             "cast(NULL AS varchar) AS s_synced_payload WHERE ? IS NULL AND 1 = 0")
+
+
+def destination_changed_sql(spec: SyncSpec) -> str:
+    """True when the destination changed a synced record after our last confirmed write.
+
+    The destination's last-modified (the model's ``destination_updated_at`` column, as
+    extracted) is compared with what the destination said after our write, else with the time
+    we committed it; our own write never counts (it is not newer than either).
+    """
+    if not spec.source.destination_updated_at:
+        return "FALSE"
+    return (f"(s_synced_hash IS NOT NULL AND m_dest_updated IS NOT NULL AND "
+            f"m_dest_updated > coalesce(s_destination_updated_at, s_synced_at) "
+            f"+ INTERVAL '{CONFLICT_TOLERANCE_SECONDS} second')")
 
 
 def operation_sql(spec: SyncSpec) -> str:
@@ -227,22 +259,21 @@ def operation_sql(spec: SyncSpec) -> str:
     insert_only = "WHEN s_synced_hash IS NOT NULL THEN 'unchanged'" if spec.mode == "insert" \
         else ""
     no_target = "'skip'" if spec.mode == "update" else "'insert'"
-    still_flagged = ("WHEN s_status = 'conflict' AND s_attempted_hash = payload_hash "
-                     "THEN 'conflict_open'") if spec.conflict == "flag" else ""
+    held = {"flag": "('conflict')", "destination_wins": "('kept')"}.get(
+        spec.conflict)
+    still_flagged = (f"WHEN s_status IN {held} AND s_attempted_hash = payload_hash "
+                     "THEN 'conflict_open'") if held else ""
     conflict = ""
     if src.destination_updated_at and spec.conflict != "warehouse_wins":
         verdict = "'conflict'" if spec.conflict == "flag" else "'kept'"
-        conflict = (f"WHEN s_synced_hash IS NOT NULL AND m_dest_updated IS NOT NULL "
-                    f"AND s_destination_updated_at IS NOT NULL AND m_dest_updated > "
-                    f"s_destination_updated_at + INTERVAL '{CONFLICT_TOLERANCE_SECONDS} second' "
-                    f"THEN {verdict}")
+        conflict = f"WHEN {destination_changed_sql(spec)} THEN {verdict}"
     return f"""CASE
         WHEN sync_key IS NULL THEN CASE
             WHEN s_status IN ('deleted', 'conflict') OR s_synced_hash IS NULL THEN 'gone'
             ELSE {removed} END
         WHEN s_status = 'dead' AND s_attempted_hash = payload_hash THEN 'dead'
         {reject}
-        WHEN s_status = 'synced' AND s_synced_hash = payload_hash THEN 'unchanged'
+        WHEN s_status IN ('synced', 'kept') AND s_synced_hash = payload_hash THEN 'unchanged'
         {still_flagged}
         {insert_only}
         WHEN target_id IS NULL THEN {no_target}
@@ -279,6 +310,22 @@ def reject_sql(spec: SyncSpec) -> str:
     return f"coalesce({column}, CASE {rules} END)"
 
 
+def join_kind(spec: SyncSpec) -> str:
+    """A full outer join when records that left the model matter (archive or flag), else a
+    left join: with ``removed: ignore`` a state row without a model row is never acted on."""
+    return "LEFT JOIN" if spec.removed_policy() == "ignore" else "FULL OUTER JOIN"
+
+
+def synced_payloads(con: Any, target: Target, sync: str, keys: list[str]) -> dict[str, str]:
+    """The last confirmed payloads (JSON text) of ``keys``, one query for all of them."""
+    if not keys or not has_state(con, target):
+        return {}
+    rows = fetch(con, target, f"SELECT sync_key, synced_payload FROM {STATE} WHERE "
+                 f"sync_name = ? AND synced_payload IS NOT NULL "
+                 f"AND sync_key = ANY(CAST(? AS VARCHAR[]))", (sync, keys))
+    return {str(key): str(payload) for key, payload in rows}
+
+
 def plan_sql(spec: SyncSpec, state_cte: str) -> str:
     """The joined, classified rows of one sync (the shared CTE of the plan's two queries)."""
     src = spec.source
@@ -305,24 +352,53 @@ def plan_sql(spec: SyncSpec, state_cte: str) -> str:
     ), state AS ({state_cte}),
     joined AS (
         SELECT *, {dest_id} AS target_id
-        FROM model FULL OUTER JOIN state ON model.sync_key = state.s_key
+        FROM model {join_kind(spec)} state ON model.sync_key = state.s_key
     ), classified AS (
-        SELECT *, {operation_sql(spec)} AS operation FROM joined
+        SELECT *, {operation_sql(spec)} AS operation,
+               {destination_changed_sql(spec)} AS destination_changed FROM joined
     )"""
 
 
-def _change(spec: SyncSpec, row: dict[str, Any]) -> Change:
-    names = spec.payload_names()
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+def _payload(row: dict[str, Any], columns: list[tuple[str, str]]) -> dict[str, Any]:
+    """The payload of one joined row: destination field → plain value of its ``m_<i>`` column.
+
+    >>> _payload({"m_0": "a", "m_1": Decimal("2.50")}, [("x", "m_0"), ("y", "m_1")])
+    {'x': 'a', 'y': 2.5}
+    """
+    payload = {}
+    for name, column in columns:
+        value = row[column]
+        payload[name] = value if value.__class__ in _PLAIN_TYPES else plain(value)
+    return payload
+
+
+def payload_columns(spec: SyncSpec) -> list[tuple[str, str]]:
+    """(destination field, plan column) pairs, in payload order."""
+    return [(name, f"m_{i}") for i, name in enumerate(spec.payload_names())]
+
+
+def _change(spec: SyncSpec, row: dict[str, Any],
+            columns: list[tuple[str, str]] | None = None) -> Change:
     in_model = row["sync_key"] is not None
-    payload = {name: plain(row[f"m_{i}"]) for i, name in enumerate(names)} if in_model else {}
+    payload = _payload(row, columns if columns is not None else payload_columns(spec)) \
+        if in_model else {}
     previous = json.loads(row["s_synced_payload"]) if row["s_synced_payload"] else None
     status = row["s_status"]
     attempts = int(row["s_attempts"] or 0) if row["s_attempted_hash"] == row["payload_hash"] \
         else 0
     reason = row["m_reject"]
-    if row["operation"] == "conflict":
-        reason = (f"the destination changed this record at {row['m_dest_updated']} after our "
-                  f"last write ({row['s_destination_updated_at']})")
+    changed_at = row["m_dest_updated"] if row.get("destination_changed") and \
+        row["operation"] in ("conflict", "kept", "update") else None
+    if changed_at is not None:
+        ours = row["s_destination_updated_at"] or row["s_synced_at"]
+        verdict = {"conflict": "flagged for a person, not written",
+                   "kept": "kept the destination's version (conflict policy destination_wins)",
+                   "update": "overwritten with the warehouse's (conflict policy warehouse_wins)"}
+        reason = (f"the destination changed this record at {changed_at} after our last write "
+                  f"({ours}): {verdict[row['operation']]}")
     elif row["operation"] == "flag_removed":
         reason = "the record left the sync model after it was written to the destination"
     business = row["m_business_date"]
@@ -334,7 +410,8 @@ def _change(spec: SyncSpec, row: dict[str, Any]) -> Change:
         destination_id=row["target_id"] if in_model else row["s_destination_id"],
         payload=payload, payload_hash=row["payload_hash"], attempts=attempts,
         is_retry=status in ("rejected", "failed", "sending"), shop=row["m_shop"],
-        previous=previous, reason=reason, business_date=business)
+        previous=previous, reason=reason, business_date=business,
+        destination_changed_at=changed_at)
 
 
 def next_business_day(day: date, calendar: Calendar) -> date:
@@ -364,15 +441,22 @@ def make_plan(con: Any, target: Target, spec: SyncSpec, *, today: date | None = 
     cur = execute(con, target, f"{sql} SELECT * FROM classified WHERE operation NOT IN "
                   f"('unchanged', 'gone') ORDER BY coalesce(sync_key, s_key)", (spec.name,))
     names = [d[0] for d in cur.description]
+    fetched = cur.fetchall()
+    key_at, operation_at = names.index("s_key"), names.index("operation")
+    payloads = synced_payloads(con, target, spec.name, [
+        values[key_at] for values in fetched
+        if values[key_at] is not None and values[operation_at] in REPORTED_OPERATIONS])
+    columns = payload_columns(spec)
     counts: Counter[str] = Counter()
     changes: list[Change] = []
     in_model = 0
-    for values in cur.fetchall():
+    for values in fetched:
         row = dict(zip(names, values, strict=True))
         counts[str(row["operation"])] += 1
         in_model += row["sync_key"] is not None
         if row["operation"] in REPORTED_OPERATIONS:
-            changes.append(_change(spec, row))
+            row["s_synced_payload"] = payloads.get(row["s_key"])
+            changes.append(_change(spec, row, columns))
     counts["unchanged"] = model_rows - in_model
     baseline = 0
     if has_state(con, target):
@@ -400,6 +484,10 @@ def make_plan(con: Any, target: Target, spec: SyncSpec, *, today: date | None = 
     if counts.get("kept"):
         notes.append(f"{counts['kept']} record(s) changed in the destination since our last "
                      "write were kept (conflict policy destination_wins)")
+    overwrites = sum(1 for c in changes if c.operation == "update" and c.destination_changed_at)
+    if overwrites:
+        notes.append(f"{overwrites} record(s) changed in the destination since our last write "
+                     "will be overwritten (conflict policy warehouse_wins)")
     return Plan(spec.name, {k: v for k, v in sorted(counts.items()) if v}, changes, model_rows,
                 baseline, time.perf_counter() - started, notes, flags)
 

@@ -3,7 +3,11 @@
 1. :func:`reverse_etl.plan.make_plan` diffs the model against the state table, in SQL.
 2. :func:`reverse_etl.guards.evaluate` stops the run (writing nothing) on a failing blocking
    check, or when more than the threshold would change without ``approve``.
-3. Records the model rejects go straight to the dead-letter table; conflicts are flagged.
+3. Records the model rejects go straight to the dead-letter table. Conflicts (the destination
+   changed a record after our last write) follow the spec's policy: ``flag`` records them for a
+   person and skips them, ``destination_wins`` records and skips them, ``warehouse_wins``
+   writes them and records the overwrite once the destination confirmed it; every conflict
+   lands in ``reverse_etl.conflicts`` and the audit.
 4. The writes go out in batches (one route per batch, at most the spec's batch size), a few in
    flight at once. Each batch is first marked ``sending`` (an intent, not a success); when the
    destination answers, its per-record outcomes are committed in one transaction: state
@@ -36,6 +40,7 @@ Progress = Callable[[str], None]
 PROGRESS_EVERY_SECONDS = 2.0
 FLUSH_RECORDS = 2_000
 FLUSH_SECONDS = 0.5
+QUEUED_PER_WORKER = 2  # batches handed to the pool per worker: none idles while we commit
 REDACTED = "***"
 
 
@@ -144,7 +149,7 @@ class _Committer:
         return state.AuditRow(
             self.summary.run_id, change.key,
             (outcome.destination_id if outcome else None) or change.destination_id,
-            operation, status, outcome.reason if outcome else change.reason,
+            operation, status, (outcome.reason if outcome else None) or change.reason,
             outcome.request_id if outcome else None, outcome.http_status if outcome else None,
             attempts, redact(change.payload, self.spec.pii) if change.payload else None,
             started, state.now())
@@ -156,7 +161,9 @@ class _Committer:
                 for c in batch.changes], keep_error=True)
 
     def local(self, rejects: Sequence[Change], conflicts: Sequence[Change]) -> None:
-        """Rows the model rejects (dead at once) and conflicts flagged for a person."""
+        """Rows the model rejects (dead at once) and conflicts the policy does not write:
+        ``conflict`` / ``flag_removed`` wait for a person, ``kept`` is settled (the
+        destination's version stays)."""
         if not rejects and not conflicts:
             return
         started = state.now()
@@ -165,21 +172,25 @@ class _Committer:
             state.write_attempts(self.con, self.target, self.spec.name, [
                 *[(c.key, c.destination_id, "dead", c.payload_hash, top, c.reason)
                   for c in rejects],
-                *[(c.key, c.destination_id, "conflict", c.payload_hash, c.attempts, c.reason)
-                  for c in conflicts]])
+                *[(c.key, c.destination_id, "kept" if c.operation == "kept" else "conflict",
+                   c.payload_hash, c.attempts, c.reason) for c in conflicts]])
             state.write_dead_letters(self.con, self.target, self.spec.name,
                                      self.summary.run_id, [
                 state.DeadLetter(c.key, c.destination_id, c.payload_hash or "",
                                  redact(c.payload, self.spec.pii), c.reason or "rejected",
                                  top) for c in rejects])
             state.write_conflicts(self.con, self.target, self.spec.name, self.summary.run_id, [
-                (c.key, c.destination_id, "removed_from_model" if c.operation == "flag_removed"
-                 else "changed_in_destination", c.reason or "") for c in conflicts])
+                state.ConflictRow(
+                    c.key, c.destination_id, "removed_from_model" if c.operation ==
+                    "flag_removed" else "changed_in_destination", c.reason or "",
+                    "destination_kept" if c.operation == "kept" else None,
+                    c.destination_changed_at) for c in conflicts])
             state.write_audit(self.con, self.target, self.spec.name, [
                 *[self.audit(c, "insert" if not c.destination_id else "update", "rejected",
                              None, started, top) for c in rejects],
-                *[self.audit(c, c.operation, "conflict", None, started, c.attempts)
-                  for c in conflicts]])
+                *[self.audit(c, c.operation if c.operation == "flag_removed" else "update",
+                             "kept" if c.operation == "kept" else "conflict", None, started,
+                             c.attempts) for c in conflicts]])
         self.summary.rejected += len(rejects)
         self.summary.dead_lettered += len(rejects)
         self.summary.conflicts += len(conflicts)
@@ -207,11 +218,24 @@ class _Committer:
         audit: list[state.AuditRow] = []
         for batch, outcomes, started in answered:
             self._collect(batch, outcomes, started, ok_rows, attempt_rows, dead, audit)
+        # warehouse_wins: a confirmed write over a change made in the destination
+        by_key = {row.sync_key: row for row in ok_rows}
+        overwrites = [state.ConflictRow(
+            c.key, by_key[c.key].destination_id, "changed_in_destination", c.reason or "",
+            "warehouse_written", c.destination_changed_at)
+            for batch, _, _ in answered for c in batch.changes
+            if c.destination_changed_at is not None and c.key in by_key]
+        self.summary.conflicts += len(overwrites)
         with state.Transaction(self.con, self.target):
             state.write_state(self.con, self.target, self.spec.name, ok_rows)
             state.write_attempts(self.con, self.target, self.spec.name, attempt_rows)
             state.write_dead_letters(self.con, self.target, self.spec.name,
                                      self.summary.run_id, dead)
+            if overwrites:  # a conflict flagged earlier is settled by this write too
+                state.settle_conflicts(self.con, self.target, self.spec.name,
+                                       [c.sync_key for c in overwrites], "warehouse_written")
+            state.write_conflicts(self.con, self.target, self.spec.name, self.summary.run_id,
+                                  overwrites)
             state.write_audit(self.con, self.target, self.spec.name, audit)
 
     def _collect(self, batch: _Batch, outcomes: Sequence[Outcome], started: Any,
@@ -304,7 +328,8 @@ def _write_all(committer: _Committer, writer: Writer, plan_batches: list[_Batch]
 
         def refill() -> None:
             nonlocal exhausted
-            while fatal is None and not exhausted and len(in_flight) < concurrency:
+            while fatal is None and not exhausted and \
+                    len(in_flight) < concurrency * QUEUED_PER_WORKER:
                 batch = next(queue, None)
                 if batch is None:
                     exhausted = True
@@ -319,10 +344,15 @@ def _write_all(committer: _Committer, writer: Writer, plan_batches: list[_Batch]
             done, _ = wait(list(in_flight), timeout=FLUSH_SECONDS, return_when=FIRST_COMPLETED)
             for future in done:
                 batch, started = in_flight.pop(future)
+                if future.cancelled():  # queued when a fatal error came: never sent
+                    continue
                 try:
                     answered.append((batch, future.result(), started))
                 except Exception as exc:  # Fatal, or a bug: stop sending, keep what landed
                     fatal = fatal or exc
+            if fatal is not None:
+                for queued in in_flight:
+                    queued.cancel()  # only batches no worker has started
             refill()  # keep the destination busy while the warehouse commits
             now = time.perf_counter()
             pending = sum(len(b.changes) for b, _, _ in answered)
@@ -391,7 +421,7 @@ def run_sync(spec: SyncSpec, settings: Settings, *, approve: bool = False,
                 raise
             committer = _Committer(con, target, spec, summary)
             committer.local([c for c in plan.changes if c.operation == "reject"],
-                            [c for c in plan.changes if c.operation in ("conflict",
+                            [c for c in plan.changes if c.operation in ("conflict", "kept",
                                                                         "flag_removed")])
             committer.flags(plan.flags)
             to_write = [c for c in plan.changes if c.operation in CHANGE_OPERATIONS]

@@ -7,7 +7,12 @@
 - ``dead_letters``: records rejected ``max_attempts`` times, until ``goldloop sync replay``.
 - ``audit``: one row per operation (run, sync, key, destination id, operation, status, reason,
   the destination's request id, the payload with PII redacted, timestamps).
-- ``runs``: one row per run with its summary. ``conflicts``: records a person must look at.
+- ``runs``: one row per run with its summary.
+- ``conflicts``: records the destination changed after our last write (``kind``
+  ``changed_in_destination``, with the destination's last-modified and how the sync's policy
+  resolved it: ``flagged`` waits for a person, ``destination_kept`` / ``warehouse_written`` are
+  resolved at once), records that left the model under ``removed: flag`` and the rows of the
+  spec's flag rules. ``resolved_at IS NULL``: waiting for a person (``goldloop sync replay``).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from goldloop.settings import Target
 from reverse_etl.sql import execute, fetch, fetch_dicts, insert_rows, table_exists
@@ -28,7 +33,9 @@ AUDIT = f"{SCHEMA}.audit"
 RUNS = f"{SCHEMA}.runs"
 CONFLICTS = f"{SCHEMA}.conflicts"
 
-STATUSES = ("synced", "sending", "rejected", "failed", "dead", "deleted", "conflict")
+STATUSES = ("synced", "sending", "rejected", "failed", "dead", "deleted", "conflict", "kept")
+# conflict resolutions that need nobody: the sync's policy settled them
+SETTLED = ("destination_kept", "warehouse_written")
 
 DDL: tuple[str, ...] = (
     f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
@@ -92,6 +99,9 @@ DDL: tuple[str, ...] = (
         detected_at TIMESTAMP NOT NULL,
         resolved_at TIMESTAMP,
         PRIMARY KEY (sync_name, sync_key, kind, run_id))""",
+    # added after the first release: warehouses made before get the columns here
+    f"ALTER TABLE {CONFLICTS} ADD COLUMN IF NOT EXISTS resolution VARCHAR",
+    f"ALTER TABLE {CONFLICTS} ADD COLUMN IF NOT EXISTS destination_updated_at TIMESTAMP",
 )
 
 STATE_COLUMNS = ("sync_name", "sync_key", "destination_id", "status", "synced_hash",
@@ -248,7 +258,8 @@ def release(con: Any, target: Target, sync: str, run_id: str) -> list[str]:
 
     Dead letters are marked replayed and their records get new attempts. A released conflict
     means a person decided the warehouse wins: the record is written on the next run even though
-    the destination changed it.
+    the destination changed it (its last write's times are forgotten, so the change made in the
+    destination no longer counts as a conflict).
     """
     at = now()
     keys = sorted({str(r[0]) for r in fetch(
@@ -259,23 +270,55 @@ def release(con: Any, target: Target, sync: str, run_id: str) -> list[str]:
     with Transaction(con, target):
         execute(con, target, f"UPDATE {DEAD_LETTERS} SET replayed_at = ?, replay_run_id = ? "
                 f"WHERE sync_name = ? AND replayed_at IS NULL", (at, run_id, sync))
-        execute(con, target, f"UPDATE {CONFLICTS} SET resolved_at = ? "
-                f"WHERE sync_name = ? AND resolved_at IS NULL", (at, sync))
+        execute(con, target, f"UPDATE {CONFLICTS} SET resolved_at = ?, resolution = "
+                f"'released' WHERE sync_name = ? AND resolved_at IS NULL", (at, sync))
         execute(con, target, f"UPDATE {STATE} SET status = 'rejected', attempts = 0, "
                 f"attempted_hash = NULL, destination_updated_at = CASE WHEN status = 'conflict' "
-                f"THEN NULL ELSE destination_updated_at END, updated_at = ? "
+                f"THEN NULL ELSE destination_updated_at END, synced_at = CASE WHEN status = "
+                f"'conflict' THEN NULL ELSE synced_at END, updated_at = ? "
                 f"WHERE sync_name = ? AND status IN ('dead', 'conflict')", (at, sync))
     return keys
 
 
+class ConflictRow(NamedTuple):
+    """One conflict: a plain ``(key, destination id, kind, detail)`` tuple works too."""
+
+    sync_key: str
+    destination_id: str | None
+    kind: str
+    detail: str
+    resolution: str | None = None  # flagged (None) | destination_kept | warehouse_written
+    destination_updated_at: datetime | None = None
+
+
 def write_conflicts(con: Any, target: Target, sync: str, run_id: str,
-                    rows: Sequence[tuple[str, str | None, str, str]]) -> int:
-    """Record conflicts ``(key, destination id, kind, detail)`` for a person to resolve."""
+                    rows: Sequence[tuple[Any, ...]]) -> int:
+    """Record conflicts (:class:`ConflictRow` or ``(key, destination id, kind, detail)``).
+
+    Those the sync's policy settled (:data:`SETTLED`) are resolved at once; the others wait
+    for a person.
+    """
     at = now()
+    conflicts = [ConflictRow(*row) for row in rows]
     return insert_rows(con, target, CONFLICTS, (
-        "sync_name", "sync_key", "destination_id", "kind", "detail", "run_id", "detected_at"),
-        ((sync, key, dest, kind, detail, run_id, at) for key, dest, kind, detail in rows),
+        "sync_name", "sync_key", "destination_id", "kind", "detail", "run_id", "detected_at",
+        "resolved_at", "resolution", "destination_updated_at"),
+        ((sync, c.sync_key, c.destination_id, c.kind, c.detail, run_id, at,
+          at if c.resolution in SETTLED else None, c.resolution or "flagged",
+          c.destination_updated_at) for c in conflicts),
         conflict=("sync_name", "sync_key", "kind", "run_id"))
+
+
+def settle_conflicts(con: Any, target: Target, sync: str, keys: Sequence[str],
+                     resolution: str) -> None:
+    """Resolve the open ``changed_in_destination`` conflicts of ``keys`` (the warehouse's
+    version was written over them after all)."""
+    for start in range(0, len(keys), 500):
+        chunk = list(keys[start:start + 500])
+        execute(con, target, f"UPDATE {CONFLICTS} SET resolved_at = ?, resolution = ? "
+                f"WHERE sync_name = ? AND kind = 'changed_in_destination' AND resolved_at IS "
+                f"NULL AND sync_key IN ({', '.join('?' for _ in chunk)})",
+                (now(), resolution, sync, *chunk))
 
 
 def start_run(con: Any, target: Target, run_id: str, sync: str, kind: str) -> None:

@@ -1,15 +1,20 @@
-"""Data quality: the last dbt build's checks (data tests and unit tests) per model and layer,
-read from dbt's ``run_results.json`` and ``manifest.json``."""
+"""Data quality: every check per model and layer, and how the checks went over time.
+
+The last dbt build's checks (data tests and unit tests) come from dbt's ``run_results.json`` and
+``manifest.json``; the latest result of every other recorded check (the Great Expectations
+suites, ``goldloop quality run``) comes from ``quality.check_results``, which also gives the
+history and the blocking checks that stop syncs now."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from reports import charts, formats
 from reports.db import Reader
-from reports.dbt_artifacts import OUTCOMES, BuildResults, build_results
+from reports.dbt_artifacts import OUTCOMES, BuildResults, Check, build_results
 from reports.pages.common import href_for
 from reports.params import Choice, Text, Value, parse
 from reports.site import Page, PageSpec, Site
@@ -19,8 +24,83 @@ OUTCOME_COLORS = ("#3a9a5b", "#d99a00", "#c8434d", "#8a1c1c", "#9aa5b1")
 ORDER = {outcome: i for i, outcome in enumerate(("error", "fail", "warn", "skipped", "pass"))}
 
 
-def _check_rows(_reader: Reader, site: Any, _values: Mapping[str, Value]) -> list[tuple[Any, ...]]:
+RESULTS = ("quality", "check_results")
+RECORDED_KINDS = {"gx": "expectation"}  # source in quality.check_results → kind on the page
+
+
+def _latest_sql(columns: set[str], where: str = "") -> str:
+    """The latest recorded result of each check of each model; absent columns read as null."""
+    def pick(name: str) -> str:
+        return name if name in columns else f"null as {name}"
+
+    return (f"select model_name, check_name, severity, status, {pick('failing_rows')}, "
+            f"{pick('message')}, {pick('source')}, checked_at from (select *, row_number() "
+            "over (partition by model_name, check_name order by checked_at desc) as recency "
+            f"from quality.check_results {where}) latest where recency = 1 "
+            "order by model_name, check_name")
+
+
+def recorded_checks(reader: Reader, build: BuildResults) -> list[Check]:
+    """The latest result of each recorded check that is not dbt's (dbt's own are the build's),
+    as checks of the page, in the layer of the model they check."""
+    if not reader.has_table(*RESULTS):
+        return []
+    columns = {name for name, _ in reader.columns(*RESULTS)}
+    where = "where coalesce(source, '') <> 'dbt'" if "source" in columns else ""
+    layers = {m.name: m.layer for m in build.models}
+    return [Check(f"{source or 'recorded'}.{model}.{name}", str(name),
+                  RECORDED_KINDS.get(str(source), "recorded check"), str(model),
+                  layers.get(str(model), "?"), str(status).lower(),
+                  None if failing is None else int(failing), message,
+                  "error" if str(severity).lower() == "blocking" else "warn")
+            for model, name, severity, status, failing, message, source, _at
+            in reader.rows(_latest_sql(columns, where))]
+
+
+def blocking_failures(reader: Reader) -> list[tuple[str, str, str]]:
+    """``(model, check, source)`` of every recorded blocking check whose latest result fails
+    or errors: what reverse ETL's guards stop syncs on."""
+    if not reader.has_table(*RESULTS):
+        return []
+    columns = {name for name, _ in reader.columns(*RESULTS)}
+    return [(str(model), str(name), str(source or "recorded"))
+            for model, name, severity, status, _failing, _message, source, _at
+            in reader.rows(_latest_sql(columns))
+            if str(severity).lower() == "blocking"
+            and str(status).lower() in ("fail", "failed", "error")]
+
+
+def blocking_notices(failures: list[tuple[str, str, str]]) -> list[str]:
+    """One notice per model whose recorded blocking checks fail.
+
+    >>> blocking_notices([("orders", "gx_unique_id", "gx")])[0]
+    'Blocking check fails on orders (gx_unique_id): syncs reading orders stop until it passes.'
+    >>> blocking_notices([("m", "a", "gx"), ("m", "b", "dbt")])[0]
+    'Blocking checks fail on m (a, b): syncs reading m stop until they pass.'
+    """
+    per_model: dict[str, list[str]] = {}
+    for model, check, _source in failures:
+        per_model.setdefault(model, []).append(check)
+    return [f"Blocking check{'s' if len(checks) > 1 else ''} fail{'' if len(checks) > 1 else 's'}"
+            f" on {model} ({', '.join(checks)}): syncs reading {model} stop until "
+            f"{'they pass' if len(checks) > 1 else 'it passes'}."
+            for model, checks in per_model.items()]
+
+
+def with_recorded(reader: Reader, build: BuildResults) -> BuildResults:
+    """The build's checks and the latest recorded expectation results together (memoised
+    for one page)."""
+    key = "quality.with_recorded"
+    if key not in reader.memo:
+        reader.memo[key] = replace(build, checks=[*build.checks,
+                                                  *recorded_checks(reader, build)])
+    return reader.memo[key]  # type: ignore[no-any-return]
+
+
+def _check_rows(reader: Reader, site: Any, _values: Mapping[str, Value]) -> list[tuple[Any, ...]]:
     build = build_results(site.dbt_target)
+    if build is not None:
+        build = with_recorded(reader, build)
     if build is None:
         return []
     checks = sorted(build.checks, key=lambda c: (ORDER.get(c.status, 9), c.layer,
@@ -112,14 +192,21 @@ def render(reader: Reader, site: Site, raw: Mapping[str, str]) -> Page:
     """The data-quality page."""
     values, notices = parse(raw, CHECKS_TABLE.fields)
     build = build_results(site.dbt_target)
-    lead = ("Every dbt check of the last build: keys unique and present, relationships, "
+    lead = ("Every dbt check of the last build (keys unique and present, relationships, "
             "accepted values, normalised e-mails and phones, unit tests of matching and "
-            "survivorship. A failing error-severity check stops the build.")
+            "survivorship) and the latest result of each Great Expectations expectation on the "
+            "golden marts and sync feeds. A failing error-severity check stops the build; a "
+            "failing blocking check stops the syncs that read its model.")
+    notices.extend(blocking_notices(blocking_failures(reader)))
     if build is None:
         notices.append(f"No dbt build results in {site.dbt_target}: run `goldloop build` (or "
                        "point `--dbt-target` at dbt's target folder).")
+        # the recorded history and the stopped syncs do not need a build (shown by a template
+        # that renders them outside its `build` block)
         return Page(title="Data quality", lead=lead, template="quality.html", notices=notices,
-                    context={"build": None})
+                    context={"build": None, "blocked": blocked_syncs(reader),
+                             "history": history_chart(reader, site.now)})
+    build = with_recorded(reader, build)
     layers = per_layer(build)
     filters = CHECKS_TABLE.filter_values(values)
     chart = charts.stacked_hbar_chart(

@@ -17,27 +17,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
-
-from reverse_etl.connections import Connection
-from reverse_etl.destinations.base import (
-    Outcome,
-    body_json,
-    failed_all,
-    idempotency_key,
-    present,
-    rejected,
-)
-from reverse_etl.destinations.xero import (
-    XeroClient,
-    element_reasons,
-    error_message,
-    nest,
-    parse_ms_json,
-)
-from reverse_etl.pacing import Pacer, PaceStats, RetriesExhausted, request_id
+from reverse_etl.destinations.base import Outcome, present, rejected
+from reverse_etl.destinations.xero import XeroWriter, nest
 from reverse_etl.plan import Change
-from reverse_etl.spec import SyncSpec
 
 TYPED_LISTS = (("Phones", "PhoneType"), ("Addresses", "AddressType"))
 ROUTE = "contacts"
@@ -59,43 +41,13 @@ def contact_element(change: Change, nulls: str) -> dict[str, Any]:
     return element
 
 
-def element_outcomes(changes: Sequence[Change], response: httpx.Response, plural: str,
-                     id_field: str) -> list[Outcome] | None:
-    """Per-element outcomes of a 200 answer (None when the answer is not one)."""
-    body = body_json(response)
-    answered = body.get(plural) if isinstance(body, dict) else None
-    if response.status_code != 200 or not isinstance(answered, list) or \
-            len(answered) != len(changes):
-        return None
-    rid = request_id(response, body)
-    outcomes = []
-    for change, element in zip(changes, answered, strict=True):
-        reason = element_reasons(element)
-        if reason is not None:
-            outcomes.append(rejected(change, reason, http_status=200, request_id=rid))
-        else:
-            outcomes.append(Outcome(change.key, "ok", str(element.get(id_field)),
-                                    parse_ms_json(element.get("UpdatedDateUTC")),
-                                    request_id=rid, http_status=200))
-    return outcomes
-
-
-class ErpContactsWriter:
+class ErpContactsWriter(XeroWriter):
     """Writes one sync's changes to Xero contacts."""
 
-    needs_intent = False
-
-    def __init__(self, spec: SyncSpec, connection: Connection, pacer: Pacer | None = None,
-                 client: httpx.Client | None = None) -> None:
-        self.spec = spec
-        self.match = spec.destination.match
-        self.xero = XeroClient(spec, connection, pacer, client)
-
-    def route(self, change: Change) -> str:
-        del change
-        return ROUTE
+    ROUTE = ROUTE
 
     def write(self, route: str, changes: Sequence[Change]) -> list[Outcome]:
+        del route
         outcomes: list[Outcome] = []
         ready: list[Change] = []
         for change in changes:
@@ -105,37 +57,17 @@ class ErpContactsWriter:
             else:
                 ready.append(change)
         if ready:
-            outcomes += self._post(route, ready, [contact_element(c, self.spec.nulls)
-                                                  for c in ready])
+            outcomes += self.post("Contacts", "ContactID", ready,
+                                  [contact_element(c, self.spec.nulls) for c in ready])
         return outcomes
 
     def delete(self, route: str, changes: Sequence[Change]) -> list[Outcome]:
-        elements = [{"ContactID": c.destination_id, "ContactStatus": "ARCHIVED"}
-                    for c in changes]
-        return self._post(route, list(changes), elements)
-
-    def _post(self, route: str, changes: list[Change],
-              elements: list[dict[str, Any]]) -> list[Outcome]:
-        key = idempotency_key(self.spec.name, route, changes)
-        try:
-            response = self.xero.post("Contacts", elements, key)
-        except RetriesExhausted as exc:
-            return failed_all(changes, exc)
-        outcomes = element_outcomes(changes, response, "Contacts", "ContactID")
-        if outcomes is not None:
-            return outcomes
-        if len(changes) > 1:
-            middle = len(changes) // 2
-            return (self._post(route, changes[:middle], elements[:middle])
-                    + self._post(route, changes[middle:], elements[middle:]))
-        body = body_json(response)
-        return [rejected(changes[0], error_message(body, response),
-                         http_status=response.status_code, request_id=request_id(response,
-                                                                                 body))]
-
-    def pace_stats(self) -> list[PaceStats]:
-        return [self.xero.pacer.stats]
-
-    def close(self) -> None:
-        self.xero.close()
-
+        """Archive (``ContactStatus: ARCHIVED``) contacts that left the model, by ContactID."""
+        del route
+        outcomes = [rejected(c, "no ContactID to archive") for c in changes
+                    if not c.destination_id]
+        known = [c for c in changes if c.destination_id]
+        if known:
+            outcomes += self.post("Contacts", "ContactID", known, [
+                {"ContactID": c.destination_id, "ContactStatus": "ARCHIVED"} for c in known])
+        return outcomes

@@ -18,22 +18,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
-
-from reverse_etl.connections import Connection
-from reverse_etl.destinations.base import (
-    Outcome,
-    body_json,
-    failed_all,
-    idempotency_key,
-    present,
-    rejected,
-)
-from reverse_etl.destinations.erp import element_outcomes
-from reverse_etl.destinations.xero import XeroClient, error_message, nest, parse_ms_json
-from reverse_etl.pacing import Pacer, PaceStats, RetriesExhausted, request_id
+from reverse_etl.destinations.base import Outcome, body_json, failed_all, present, rejected
+from reverse_etl.destinations.xero import XeroWriter, nest, parse_ms_json
+from reverse_etl.pacing import RetriesExhausted
 from reverse_etl.plan import Change
-from reverse_etl.spec import SyncSpec
 
 ROUTE = "invoices"
 CONTACT_FIELDS = ("ContactNumber", "Name", "FirstName", "LastName", "EmailAddress")
@@ -63,22 +51,14 @@ def where_references(references: Sequence[str]) -> str:
     return " OR ".join(f'Reference=="{r.replace(chr(34), "")}"' for r in references)
 
 
-class ErpInvoicesWriter:
+class ErpInvoicesWriter(XeroWriter):
     """Creates draft sales invoices for one sync's deals."""
 
+    ROUTE = ROUTE
     needs_intent = True
 
-    def __init__(self, spec: SyncSpec, connection: Connection, pacer: Pacer | None = None,
-                 client: httpx.Client | None = None) -> None:
-        self.spec = spec
-        self.match = spec.destination.match
-        self.xero = XeroClient(spec, connection, pacer, client)
-
-    def route(self, change: Change) -> str:
-        del change
-        return ROUTE
-
     def write(self, route: str, changes: Sequence[Change]) -> list[Outcome]:
+        del route
         outcomes: list[Outcome] = []
         pending = list(changes)
         try:
@@ -100,20 +80,20 @@ class ErpInvoicesWriter:
                 continue
             elements.append(element)
             ready.append(change)
-        try:
-            contact_ids, contact_errors = self._contacts(ready, elements)
-        except RetriesExhausted as exc:
-            return outcomes + failed_all(ready, exc)
+        contacts = self._contacts(ready, elements)
         sendable: list[tuple[Change, dict[str, Any]]] = []
         for change, element in zip(ready, elements, strict=True):
-            if change.key in contact_errors:
-                outcomes.append(rejected(change, f"contact: {contact_errors[change.key]}"))
+            contact = contacts.get(change.key)
+            if contact is not None and contact.status != "ok":
+                outcomes.append(Outcome(change.key, contact.status, change.destination_id,
+                                        reason=f"contact: {contact.reason}"))
                 continue
-            if change.key in contact_ids:
-                element["Contact"] = {"ContactID": contact_ids[change.key]}
+            if contact is not None:
+                element["Contact"] = {"ContactID": contact.destination_id}
             sendable.append((change, element))
         if sendable:
-            outcomes += self._post([c for c, _ in sendable], [e for _, e in sendable])
+            outcomes += self.post("Invoices", "InvoiceID", [c for c, _ in sendable],
+                                  [e for _, e in sendable])
         return outcomes
 
     def delete(self, route: str, changes: Sequence[Change]) -> list[Outcome]:
@@ -138,8 +118,12 @@ class ErpInvoicesWriter:
         return found
 
     def _contacts(self, changes: Sequence[Change], elements: Sequence[dict[str, Any]],
-                  ) -> tuple[dict[str, str], dict[str, str]]:
-        """Create or match the contacts of deals without a ContactID, by ContactNumber."""
+                  ) -> dict[str, Outcome]:
+        """Create or match the contacts of deals without a ContactID, by ContactNumber.
+
+        Returns, per deal key, the outcome of its contact's write: ``ok`` with the ContactID,
+        ``rejected`` (the deal is rejected with that reason) or ``failed`` (retried next run).
+        """
         by_number: dict[str, dict[str, Any]] = {}
         keys_by_number: dict[str, list[str]] = {}
         for change, element in zip(changes, elements, strict=True):
@@ -151,47 +135,11 @@ class ErpInvoicesWriter:
                                           if k in CONTACT_FIELDS and v is not None})
             keys_by_number.setdefault(number, []).append(change.key)
         if not by_number:
-            return {}, {}
+            return {}
         numbers = sorted(by_number)
-        contacts = [by_number[n] for n in numbers]
         standins = [Change(f"contact:{n}", "insert", None, by_number[n],
                            json.dumps(by_number[n], sort_keys=True)) for n in numbers]
-        response = self.xero.post("Contacts", contacts,
-                                  idempotency_key(self.spec.name, "contacts", standins))
-        ids: dict[str, str] = {}
-        errors: dict[str, str] = {}
-        results = element_outcomes(standins, response, "Contacts", "ContactID")
-        if results is None:
-            reason = error_message(body_json(response), response)
-            results = [rejected(s, reason) for s in standins]
-        for number, result in zip(numbers, results, strict=True):
-            for key in keys_by_number[number]:
-                if result.status == "ok" and result.destination_id:
-                    ids[key] = result.destination_id
-                else:
-                    errors[key] = result.reason or "Xero did not confirm the contact"
-        return ids, errors
-
-    def _post(self, changes: list[Change], elements: list[dict[str, Any]]) -> list[Outcome]:
-        key = idempotency_key(self.spec.name, ROUTE, changes)
-        try:
-            response = self.xero.post("Invoices", elements, key)
-        except RetriesExhausted as exc:
-            return failed_all(changes, exc)
-        outcomes = element_outcomes(changes, response, "Invoices", "InvoiceID")
-        if outcomes is not None:
-            return outcomes
-        if len(changes) > 1:
-            middle = len(changes) // 2
-            return (self._post(changes[:middle], elements[:middle])
-                    + self._post(changes[middle:], elements[middle:]))
-        body = body_json(response)
-        return [rejected(changes[0], error_message(body, response),
-                         http_status=response.status_code,
-                         request_id=request_id(response, body))]
-
-    def pace_stats(self) -> list[PaceStats]:
-        return [self.xero.pacer.stats]
-
-    def close(self) -> None:
-        self.xero.close()
+        results = self.post("Contacts", "ContactID", standins, [by_number[n] for n in numbers],
+                            route="contacts")
+        return {key: result for number, result in zip(numbers, results, strict=True)
+                for key in keys_by_number[number]}

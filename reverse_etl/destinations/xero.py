@@ -1,9 +1,14 @@
-"""The Xero request shared by the ERP writers: a paced ``POST`` of ≤ 50 elements.
+"""What both ERP writers (contacts, invoices) share: the Xero client and the element write.
 
-``summarizeErrors=false`` makes Xero answer 200 with every element, the valid ones written and
-the invalid ones carrying ``ValidationErrors``; every write carries an ``Idempotency-Key``
-derived from its records, payloads and attempt, so a repeat after a crash or a lost answer
-replays the first answer instead of writing twice.
+- :class:`XeroClient`: paced, retried requests for one tenant (picked from ``/connections``
+  when not configured); 401/403/404 stop the run.
+- :func:`post_elements`: one ``POST /<plural>?summarizeErrors=false`` of ≤ 50 elements. Xero
+  answers 200 with every element, the valid ones written and the invalid ones carrying
+  ``ValidationErrors`` (→ one outcome per element, in order); a request rejected whole is split
+  in halves until the bad element stands alone. Every write carries an ``Idempotency-Key``
+  derived from its records, payloads and attempt, so a repeat after a crash or a lost answer
+  replays the first answer instead of writing twice.
+- :class:`XeroWriter`: the writer plumbing (one route, pace stats, close) both writers extend.
 """
 
 from __future__ import annotations
@@ -16,15 +21,26 @@ from typing import Any
 import httpx
 
 from reverse_etl.connections import Connection
-from reverse_etl.destinations.base import body_json, make_client
+from reverse_etl.destinations.base import (
+    Outcome,
+    body_json,
+    failed_all,
+    idempotency_key,
+    make_client,
+    rejected,
+)
 from reverse_etl.pacing import (
     Fatal,
     Pacer,
+    PaceStats,
+    RetriesExhausted,
     RetryPolicy,
     header_number,
     json_readable,
+    request_id,
     send,
 )
+from reverse_etl.plan import Change
 from reverse_etl.spec import SyncSpec
 
 _MS_JSON = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
@@ -172,3 +188,89 @@ class XeroClient:
 
     def close(self) -> None:
         self.client.close()
+
+
+def element_outcomes(changes: Sequence[Change], response: httpx.Response, plural: str,
+                     id_field: str) -> list[Outcome] | None:
+    """Per-element outcomes of a 200 answer, in order (None when the answer is not one).
+
+    >>> answer = httpx.Response(200, json={"Contacts": [
+    ...     {"ContactID": "c-1", "UpdatedDateUTC": "/Date(0+0000)/"},
+    ...     {"StatusAttributeString": "ERROR", "ValidationErrors": [{"Message": "bad"}]}]})
+    >>> [(o.status, o.destination_id, o.reason) for o in element_outcomes(
+    ...     [Change("a", "insert", None, {}, "h"), Change("b", "insert", None, {}, "h")],
+    ...     answer, "Contacts", "ContactID")]
+    [('ok', 'c-1', None), ('rejected', None, 'bad')]
+    """
+    body = body_json(response)
+    answered = body.get(plural) if isinstance(body, dict) else None
+    if response.status_code != 200 or not isinstance(answered, list) or \
+            len(answered) != len(changes):
+        return None
+    rid = request_id(response, body)
+    outcomes = []
+    for change, element in zip(changes, answered, strict=True):
+        reason = element_reasons(element)
+        if reason is not None:
+            outcomes.append(rejected(change, reason, http_status=200, request_id=rid))
+        else:
+            outcomes.append(Outcome(change.key, "ok", str(element.get(id_field)),
+                                    parse_ms_json(element.get("UpdatedDateUTC")),
+                                    request_id=rid, http_status=200))
+    return outcomes
+
+
+def post_elements(xero: XeroClient, sync: str, route: str, plural: str, id_field: str,
+                  changes: Sequence[Change], elements: Sequence[dict[str, Any]],
+                  ) -> list[Outcome]:
+    """Write ``elements`` (one per change, same order): one outcome per change.
+
+    Transient failures that outlast the retries leave every change ``failed``; a request
+    rejected whole is split in halves until the bad element stands alone with its reason.
+    """
+    key = idempotency_key(sync, route, changes)
+    try:
+        response = xero.post(plural, list(elements), key)
+    except RetriesExhausted as exc:
+        return failed_all(changes, exc)
+    outcomes = element_outcomes(changes, response, plural, id_field)
+    if outcomes is not None:
+        return outcomes
+    if len(changes) > 1:
+        middle = len(changes) // 2
+        return (post_elements(xero, sync, route, plural, id_field, changes[:middle],
+                              elements[:middle])
+                + post_elements(xero, sync, route, plural, id_field, changes[middle:],
+                                elements[middle:]))
+    body = body_json(response)
+    return [rejected(changes[0], error_message(body, response),
+                     http_status=response.status_code, request_id=request_id(response, body))]
+
+
+class XeroWriter:
+    """The writer plumbing both ERP writers share: one Xero client, one route per writer."""
+
+    ROUTE = ""
+    needs_intent = False
+
+    def __init__(self, spec: SyncSpec, connection: Connection, pacer: Pacer | None = None,
+                 client: httpx.Client | None = None) -> None:
+        self.spec = spec
+        self.match = spec.destination.match
+        self.xero = XeroClient(spec, connection, pacer, client)
+
+    def route(self, change: Change) -> str:
+        del change
+        return self.ROUTE
+
+    def post(self, plural: str, id_field: str, changes: Sequence[Change],
+             elements: Sequence[dict[str, Any]], route: str | None = None) -> list[Outcome]:
+        """:func:`post_elements` for this sync (idempotency keys scoped by ``route``)."""
+        return post_elements(self.xero, self.spec.name, route or self.ROUTE, plural, id_field,
+                             changes, elements)
+
+    def pace_stats(self) -> list[PaceStats]:
+        return [self.xero.pacer.stats]
+
+    def close(self) -> None:
+        self.xero.close()

@@ -68,7 +68,8 @@ def add_object_routes(app: FastAPI, ctx: SystemContext,
     def writer(obj: ObjectType) -> batch.Batch:
         return batch.Batch(store, obj, all_properties(store, obj), now_ms(), owner_exists)
 
-    def finish(changes: list[records.Change]) -> None:
+    def finish(b: batch.Batch, changes: list[records.Change]) -> None:
+        b.save_ids()
         records.commit(store, changes)
         hooks.emit(ctx, changes, API_SOURCE)
 
@@ -118,7 +119,7 @@ def add_object_routes(app: FastAPI, ctx: SystemContext,
             b = writer(obj)
             out = batch.create(b, [body])
             _raise_single(out)
-            finish(out.changes)
+            finish(b, out.changes)
         doc = out.docs[0][0]
         names = select_properties(obj, sorted(out.written), b.known)
         return JSONResponse(public_record(doc.body, names), status_code=201)
@@ -135,7 +136,7 @@ def add_object_routes(app: FastAPI, ctx: SystemContext,
                                      properties=body.properties)
             out = batch.update(b, [item])
             _raise_single(out)
-            finish(out.changes)
+            finish(b, out.changes)
         names = select_properties(obj, sorted(out.written), b.known)
         return public_record(out.docs[0][0].body, names)
 
@@ -145,8 +146,9 @@ def add_object_routes(app: FastAPI, ctx: SystemContext,
         obj = object_type(object_type_name)
         check_scopes(granted, obj.write_scopes)
         with store.lock:
-            out = batch.archive(writer(obj), [record_id])
-            finish(out.changes)
+            b = writer(obj)
+            out = batch.archive(b, [record_id])
+            finish(b, out.changes)
         return Response(status_code=204)
 
     @app.post("/crm/v3/objects/{object_type_name}/search")
@@ -194,7 +196,7 @@ def add_object_routes(app: FastAPI, ctx: SystemContext,
         with store.lock:
             b = writer(obj)
             out = run(b)
-            finish(out.changes)
+            finish(b, out.changes)
         status, result = batch.response(obj, b.known, out, started, None, upsert=upsert,
                                         ok_status=ok_status)
         return JSONResponse(result, status_code=status)
@@ -226,8 +228,9 @@ def add_object_routes(app: FastAPI, ctx: SystemContext,
         check_scopes(granted, obj.write_scopes)
         batch.check_batch_size(len(body.inputs), ctx.limits.crm_batch_max)
         with store.lock:
-            out = batch.archive(writer(obj), [str(i.id) for i in body.inputs])
-            finish(out.changes)
+            b = writer(obj)
+            out = batch.archive(b, [str(i.id) for i in body.inputs])
+            finish(b, out.changes)
         return Response(status_code=204)
 
 

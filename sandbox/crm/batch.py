@@ -20,9 +20,10 @@ from sandbox.crm.objects import ObjectType, PropertyDef
 from sandbox.crm.records import (
     Change,
     archived_doc,
+    last_record_id,
     lookup,
     new_doc,
-    next_record_id,
+    save_record_id,
     updated_doc,
 )
 from sandbox.crm.render import iso, public_record, select_properties
@@ -93,7 +94,12 @@ class Outcome:
 
 @dataclass
 class Batch:
-    """Everything a batch operation needs about one object type of one store."""
+    """Everything a batch operation needs about one object type of one store.
+
+    A batch runs under ``store.lock`` and commits only at its end, so the store it reads does
+    not change while it runs: live records found by key are remembered for the whole batch, and
+    new record ids are counted here and saved once (:meth:`save_ids`) before the commit.
+    """
 
     store: Store
     obj: ObjectType
@@ -101,6 +107,73 @@ class Batch:
     now: int
     owner_exists: Callable[[str], bool]
     claimed: dict[str, str] = field(default_factory=dict)  # unique key -> id (this batch)
+    live: dict[str, Doc | None] = field(default_factory=dict)  # key -> live record (store)
+    live_ids: dict[str, Doc | None] = field(default_factory=dict)  # id -> live record (store)
+    issued: int | None = None  # the last record id handed out by this batch
+
+    def by_key(self, key: str) -> Doc | None:
+        """The first live record whose indexed key is ``key`` (as stored before this batch)."""
+        if key not in self.live:
+            found = self.store.query(self.obj.name, "key = ? AND archived = 0", (key,), limit=1)
+            self.live[key] = found[0] if found else None
+        return self.live[key]
+
+    def prefetch(self, keys: Sequence[str]) -> None:
+        """Look up many keys in one query (what :meth:`by_key` would find one by one)."""
+        wanted = sorted({k for k in keys if k not in self.live})
+        for start in range(0, len(wanted), 500):
+            part = wanted[start:start + 500]
+            marks = ", ".join("?" for _ in part)
+            # ordered by the key index (key, then seq): ORDER BY seq alone makes SQLite walk
+            # the archived index, a scan of every record
+            for doc in self.store.query(self.obj.name, f"key IN ({marks}) AND archived = 0",
+                                        tuple(part), order="key, seq"):
+                if doc.key is not None:
+                    self.live.setdefault(doc.key, doc)  # the first (lowest seq) one wins
+            for key in part:
+                self.live.setdefault(key, None)
+
+    def _by_key_property(self, id_property: str | None) -> bool:
+        return id_property is not None and id_property == self.obj.key_property and \
+            self.known[id_property].unique
+
+    def find(self, value: str, id_property: str | None) -> Doc | None:
+        """A live record by id or unique property, like :func:`records.lookup`."""
+        if not id_property or id_property == "hs_object_id":
+            if value not in self.live_ids:
+                self.live_ids[value] = lookup(self.store, self.obj, value, self.known)
+            return self.live_ids[value]
+        if self._by_key_property(id_property):
+            return self.by_key(value.strip().lower())
+        return lookup(self.store, self.obj, value, self.known, id_property)
+
+    def prefetch_inputs(self, inputs: Sequence[UpdateInput]) -> None:
+        """Look up in two queries the records that inputs name by id or by the indexed unique
+        property (what :meth:`find` would look up one by one)."""
+        self.prefetch([str(i.id).strip().lower() for i in inputs
+                       if self._by_key_property(i.idProperty)])
+        ids = sorted({str(i.id) for i in inputs if not i.idProperty
+                      or i.idProperty == "hs_object_id"} - self.live_ids.keys())
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            marks = ", ".join("?" for _ in part)
+            for doc in self.store.query(self.obj.name, f"id IN ({marks}) AND archived = 0",
+                                        tuple(part), order="id"):
+                self.live_ids[doc.id] = doc
+            for record_id in part:
+                self.live_ids.setdefault(record_id, None)
+
+    def new_id(self) -> str:
+        """The next record id (continues the store's counter; saved by :meth:`save_ids`)."""
+        if self.issued is None:
+            self.issued = last_record_id(self.store, self.obj)
+        self.issued += 1
+        return str(self.issued)
+
+    def save_ids(self) -> None:
+        """Remember the record ids this batch handed out (call before committing)."""
+        if self.issued is not None:
+            save_record_id(self.store, self.obj, self.issued)
 
     def conflict(self, properties: dict[str, str | None], own_id: str | None) -> str | None:
         """The id of another live record that already holds this record's email."""
@@ -109,8 +182,8 @@ class Batch:
         email = str(properties["email"])
         holder = self.claimed.get(email)
         if holder is None:
-            found = self.store.query("contacts", "key = ? AND archived = 0", (email,), limit=1)
-            holder = found[0].id if found else None
+            found = self.by_key(email)
+            holder = found.id if found is not None else None
         return holder if holder is not None and holder != own_id else None
 
 
@@ -171,7 +244,7 @@ def create(b: Batch, inputs: Sequence[CreateInput]) -> Outcome:
         if existing is not None:
             out.errors.append(_conflict(b.obj, existing))
             continue
-        record_id = next_record_id(b.store, b.obj)
+        record_id = b.new_id()
         links, problem = _links(b, record_id, item.associations)
         if problem:
             out.errors.append(standard_error("VALIDATION_ERROR", problem, {}))
@@ -207,8 +280,9 @@ def update(b: Batch, inputs: Sequence[UpdateInput]) -> Outcome:
     """Update existing records (by id or ``idProperty``); unknown ones are one error."""
     out = Outcome()
     missing: list[str] = []
+    b.prefetch_inputs(inputs)
     for item in inputs:
-        doc = lookup(b.store, b.obj, str(item.id), b.known, item.idProperty)
+        doc = b.find(str(item.id), item.idProperty)
         if doc is None:
             missing.append(str(item.id))
             continue
@@ -224,9 +298,10 @@ def upsert(b: Batch, inputs: Sequence[UpdateInput]) -> Outcome:
     """Update records found by ``idProperty`` (e.g. email) and create the others."""
     out = Outcome()
     missing: list[str] = []
+    b.prefetch_inputs(inputs)
     for item in inputs:
         key = str(item.id)
-        doc = lookup(b.store, b.obj, key, b.known, item.idProperty)
+        doc = b.find(key, item.idProperty)
         if doc is not None:
             _update_one(b, out, doc, item.properties)
             continue

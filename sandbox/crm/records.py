@@ -124,16 +124,29 @@ def list_page(store: Store, obj_name: str, after: int, limit: int, archived: boo
     return docs, None
 
 
+def last_record_id(store: Store, obj: ObjectType) -> int:
+    """The last record id issued for ``obj``: its counter, else the highest numeric id in the
+    store (at least 1000)."""
+    with store.lock:
+        current = store.meta_get(f"counter:crm:{obj.name}")
+        if current is not None:
+            return int(current)
+        table = store.ensure(obj.name)
+        row = store.conn.execute(f"SELECT max(CAST(id AS INTEGER)) FROM {table}").fetchone()
+        return max(int(row[0] or 0), 1000)
+
+
+def save_record_id(store: Store, obj: ObjectType, last: int) -> None:
+    """Remember ``last`` as the last record id issued for ``obj`` (survives restarts)."""
+    store.meta_set(f"counter:crm:{obj.name}", str(last))
+
+
 def next_record_id(store: Store, obj: ObjectType) -> str:
     """A fresh record id for ``obj`` (continues after the highest numeric id in the store)."""
     with store.lock:
-        counter = f"crm:{obj.name}"
-        if store.meta_get(f"counter:{counter}") is None:
-            table = store.ensure(obj.name)
-            row = store.conn.execute(f"SELECT max(CAST(id AS INTEGER)) FROM {table}").fetchone()
-            start = max(int(row[0] or 0), 1000)
-            return str(store.next_id(counter, start))
-        return str(store.next_id(counter, 0))
+        value = last_record_id(store, obj) + 1
+        save_record_id(store, obj, value)
+    return str(value)
 
 
 def reserve_ids(store: Store, counter: str, count: int, start: int = 0) -> int:

@@ -25,17 +25,20 @@ CRM_COLUMNS = {
     "sync_key": "varchar", "email": "varchar", "firstname": "varchar", "lastname": "varchar",
     "phone": "varchar", "address": "varchar", "city": "varchar", "zip": "varchar",
     "country": "varchar", "hs_email_optout": "varchar", "crm_record_id": "varchar",
+    "destination_updated_at": "timestamp",
 }
 ERP_COLUMNS = {
     "sync_key": "varchar", "contact_id": "varchar", "name": "varchar", "first_name": "varchar",
     "last_name": "varchar", "email_address": "varchar", "phone": "varchar",
     "address_line1": "varchar", "city": "varchar", "postal_code": "varchar",
-    "country": "varchar", "contact_number": "varchar",
+    "country": "varchar", "contact_number": "varchar", "destination_updated_at": "timestamp",
 }
 SHOP_COLUMNS = {
     "sync_key": "varchar", "shop": "varchar", "shop_customer_id": "varchar",
     "email": "varchar", "first_name": "varchar", "last_name": "varchar", "phone": "varchar",
-    "accepts_marketing": "boolean",
+    "accepts_marketing": "boolean", "address1": "varchar", "city": "varchar",
+    "province": "varchar", "zip": "varchar", "country_code": "varchar",
+    "destination_updated_at": "timestamp",
 }
 INVOICE_COLUMNS = {
     "sync_key": "varchar", "contact_id": "varchar", "contact_name": "varchar",

@@ -1,5 +1,6 @@
 """erp_contacts end to end against the sandbox's Xero: per-element ValidationErrors reject only
-their record, a rerun writes nothing, and a write whose answer was lost is never duplicated."""
+their record, a rerun writes nothing, a write whose answer was lost is never duplicated, and
+mirror mode archives what left the model."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tests.reverse_etl.helpers import (
     SandboxReader,
     connection,
     create_model,
+    query,
     state_of,
     unique,
 )
@@ -89,3 +91,35 @@ def test_a_write_whose_answer_was_lost_is_never_duplicated(
         assert len(reader.erp_contacts(f"{tag}-{i:03d}")) == 1
     state = state_of(warehouse, "erp_contacts")
     assert state[f"{tag}-005"][1] == lost[5].destination_id  # the same contact, matched again
+
+
+def test_mirror_mode_archives_contacts_that_left_the_model(
+        sandbox: SandboxConfig, reader: SandboxReader, warehouse: Settings) -> None:
+    spec = find_spec("erp_contacts").model_copy(update={"mode": "mirror"})
+    conn = connection(sandbox, "erp")
+    tag = unique("m")
+    rows = [golden(tag, i) for i in range(6)]
+    create_model(warehouse, MODEL, ERP_COLUMNS, rows)
+    assert run_sync(spec, warehouse, connection=conn).inserted == 6
+    ids = {key: row[1] for key, row in state_of(warehouse, "erp_contacts").items()}
+
+    create_model(warehouse, MODEL, ERP_COLUMNS, rows[:4])  # two customers left the feed
+    summary = run_sync(spec, warehouse, connection=conn, approve=True)
+    assert (summary.deleted, summary.unchanged, summary.requests) == (2, 4, 1)
+    for i in (4, 5):
+        number = f"{tag}-{i:03d}"
+        archived = reader.erp("Contacts", where=f'ContactNumber=="{number}"',
+                              includeArchived="true")["Contacts"]
+        assert [(c["ContactID"], c["ContactStatus"], c["Name"]) for c in archived] == [
+            (ids[number], "ARCHIVED", f"Gold {tag} {i}")]
+        assert reader.erp_contacts(number) == []  # gone from the active list
+    assert len(reader.erp_contacts(f"{tag}-003")) == 1
+    state = state_of(warehouse, "erp_contacts")
+    assert [state[f"{tag}-{i:03d}"][0] for i in range(6)] == ["synced"] * 4 + ["deleted"] * 2
+    audit = query(warehouse, "SELECT sync_key, destination_id, operation, status, http_status "
+                  "FROM reverse_etl.audit WHERE run_id = ? ORDER BY sync_key",
+                  (summary.run_id,))
+    assert audit == [(f"{tag}-{i:03d}", ids[f"{tag}-{i:03d}"], "delete", "success", 200)
+                     for i in (4, 5)]
+    again = run_sync(spec, warehouse, connection=conn)
+    assert (again.deleted, again.requests, again.unchanged) == (0, 0, 4)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -266,3 +267,61 @@ def test_unconfigured_shop_and_missing_email_are_rejected_without_a_request() ->
         "shop 'elsewhere' is not configured (sources.shop.shops)",
         "no email to look the customer up by: a create could duplicate"]
     assert seen == []
+
+
+ADDRESS = {"addresses.default.address1": "1 Main St", "addresses.default.city": "Boston",
+           "addresses.default.zip": "02101", "addresses.default.country_code": "US"}
+
+
+def test_shopify_address_goes_to_the_default_address_by_its_id_and_only_when_changed() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json={"customer": {"id": 7, "default_address": {
+                "id": 70, "city": "Old"}}})
+        return httpx.Response(200, json={"customer": {"id": 7,
+                                                      "updated_at": "2026-01-01T00:00:00Z"}})
+
+    writer = shop_writer(handler, seen)
+    first = shop_change("a", "a@x.io", "north/7")
+    first.payload.update(ADDRESS)
+    assert writer.write("north", [first])[0].status == "ok"
+    assert [(r.method, r.url.path, r.url.params.get("fields")) for r in seen] == [
+        ("GET", "/shops/north/customers/7.json", "id,default_address"),
+        ("PUT", "/shops/north/customers/7.json", None)]
+    assert json.loads(seen[1].content)["customer"]["addresses"] == [
+        {"address1": "1 Main St", "city": "Boston", "zip": "02101", "country_code": "US",
+         "default": True, "id": 70}]
+
+    # the address is what the last write confirmed: not sent, no lookup
+    seen.clear()
+    same = shop_change("a", "a@x.io", "north/7")
+    same.payload.update(ADDRESS, first_name="Bea")
+    same.previous = dict(first.payload)
+    writer.write("north", [same])
+    assert [r.method for r in seen] == ["PUT"]
+    assert "addresses" not in json.loads(seen[0].content)["customer"]
+
+    # ...unless the shop changed the record since: the warehouse's address goes again
+    seen.clear()
+    same.destination_changed_at = datetime(2026, 2, 1)
+    writer.write("north", [same])
+    assert [r.method for r in seen] == ["GET", "PUT"]
+
+
+def test_shopify_create_sends_the_address_as_the_default() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("search.json"):
+            return httpx.Response(200, json={"customers": []})
+        return httpx.Response(201, json={"customer": {"id": 9}})
+
+    change = shop_change("a", "a@x.io")
+    change.payload.update(ADDRESS, **{"addresses.default.zip": None})
+    outcome = shop_writer(handler, seen).write("north", [change])[0]
+    assert (outcome.status, outcome.created) == ("ok", True)
+    assert seen[0].url.params["fields"] == "id,email,default_address"
+    assert json.loads(seen[1].content)["customer"]["addresses"] == [
+        {"address1": "1 Main St", "city": "Boston", "country_code": "US", "default": True}]

@@ -5,7 +5,7 @@ No sandbox here: the destination is a :class:`FakeWriter` that records what it w
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -332,3 +332,90 @@ def test_audit_keeps_one_row_per_operation_with_pii_redacted(warehouse: Settings
         (summary.run_id, "k000", "update", "success", None),
         (summary.run_id, "k001", "insert", "rejected", "bad")]
     assert '"email": "***"' in audit[0][5] and "k000@example.com" not in audit[0][5]
+
+
+CONFLICT_BASE = SPEC.replace("  destination_id: crm_record_id\n",
+                             "  destination_id: crm_record_id\n"
+                             "  destination_updated_at: crm_updated_at\n")
+
+
+def test_destination_wins_keeps_the_record_and_records_the_conflict_once(
+        warehouse: Settings) -> None:
+    spec = spec_of("conflict: destination_wins\n", base=CONFLICT_BASE)
+    data = rows(3)
+    model(warehouse, data)
+    run(warehouse, spec, FakeWriter())  # no last-modified in the answers: synced_at counts
+    synced_at = query(warehouse, "SELECT max(synced_at) FROM reverse_etl.sync_state")[0][0]
+    # a person edits k001 in the CRM an hour after our write; k000's stamp is our own write
+    data[0].update(crm_updated_at=synced_at, city="Bergen")
+    data[1].update(crm_updated_at=synced_at + timedelta(hours=1), city="Bergen")
+    model(warehouse, data)
+    writer = FakeWriter()
+    summary = run(warehouse, spec, writer, approve=True)
+    assert writer.written_keys() == ["k000"]
+    assert (summary.updated, summary.conflicts, summary.skipped) == (1, 1, 1)
+    assert state_of(warehouse, "things")["k001"][0] == "kept"
+    assert query(warehouse, "SELECT sync_key, kind, resolution, destination_updated_at, "
+                 "resolved_at IS NOT NULL FROM reverse_etl.conflicts") == [
+        ("k001", "changed_in_destination", "destination_kept", synced_at + timedelta(hours=1),
+         True)]
+    audit = query(warehouse, "SELECT operation, status, reason FROM reverse_etl.audit "
+                  "WHERE sync_key = 'k001' AND run_id = ?", (summary.run_id,))
+    assert [(op, status) for op, status, _ in audit] == [("update", "kept")]
+    assert "kept the destination's version" in audit[0][2]
+    # nothing new on the next run: the record stays kept, recorded once
+    again = FakeWriter()
+    assert run(warehouse, spec, again).conflicts == 0 and again.written_keys() == []
+    assert query(warehouse, "SELECT count(*) FROM reverse_etl.conflicts") == [(1,)]
+    assert sync_status(warehouse, spec)["open_conflicts"] == 0  # settled by the policy
+
+
+def test_warehouse_wins_writes_and_records_the_overwrite_once_confirmed(
+        warehouse: Settings) -> None:
+    spec = spec_of("conflict: warehouse_wins\n", base=CONFLICT_BASE)
+    data = rows(3)
+    model(warehouse, data)
+    run(warehouse, spec, FakeWriter())
+    synced_at = query(warehouse, "SELECT max(synced_at) FROM reverse_etl.sync_state")[0][0]
+    later = synced_at + timedelta(minutes=5)
+    for row in data:  # every record changed on both sides
+        row.update(crm_updated_at=later, city="Bergen")
+    model(warehouse, data)
+    plan = plan_sync(spec, warehouse)
+    assert plan.counts == {"update": 3}
+    assert plan.notes[-1] == ("3 record(s) changed in the destination since our last write "
+                              "will be overwritten (conflict policy warehouse_wins)")
+    summary = run(warehouse, spec, FakeWriter(reject={"k002": "bad city"}), approve=True)
+    assert (summary.updated, summary.rejected, summary.conflicts) == (2, 1, 2)
+    # only what the destination confirmed is an overwrite; the rejected record is not
+    assert query(warehouse, "SELECT sync_key, resolution, resolved_at IS NOT NULL "
+                 "FROM reverse_etl.conflicts ORDER BY sync_key") == [
+        ("k000", "warehouse_written", True), ("k001", "warehouse_written", True)]
+    reason = query(warehouse, "SELECT reason FROM reverse_etl.audit WHERE sync_key = 'k000' "
+                   "AND status = 'success' AND run_id = ?", (summary.run_id,))[0][0]
+    assert reason.startswith(f"the destination changed this record at {later} after our "
+                             "last write") and "warehouse_wins" in reason
+    # the next extract brings our own write's stamp: no conflict, nothing to write
+    data[0]["crm_updated_at"] = synced_at
+    model(warehouse, data)
+    assert plan_sync(spec, warehouse).counts.get("unchanged") == 2
+
+
+def test_a_conflicts_table_from_before_gets_the_new_columns(warehouse: Settings) -> None:
+    from goldloop.warehouse import connect
+    from reverse_etl.sql import execute
+
+    with connect(warehouse) as con:  # the table as the first release made it
+        execute(con, "duckdb", "CREATE SCHEMA reverse_etl")
+        execute(con, "duckdb", "CREATE TABLE reverse_etl.conflicts (sync_name VARCHAR NOT NULL, "
+                "sync_key VARCHAR NOT NULL, destination_id VARCHAR, kind VARCHAR NOT NULL, "
+                "detail VARCHAR, run_id VARCHAR NOT NULL, detected_at TIMESTAMP NOT NULL, "
+                "resolved_at TIMESTAMP, PRIMARY KEY (sync_name, sync_key, kind, run_id))")
+        execute(con, "duckdb", "INSERT INTO reverse_etl.conflicts VALUES ('things', 'k9', NULL, "
+                "'reopened', 'old', 'r0', TIMESTAMP '2026-01-01', NULL)")
+    spec = spec_of("flags:\n  - name: reopened\n    sql: select sync_key, 'again' from "
+                   "marts.sync_test__things where city = 'Rome'\n")
+    model(warehouse, rows(2, k001={"city": "Rome"}))
+    assert run(warehouse, spec, FakeWriter()).conflicts == 1
+    assert query(warehouse, "SELECT sync_key, detail, resolution FROM reverse_etl.conflicts "
+                 "ORDER BY sync_key") == [("k001", "again", "flagged"), ("k9", "old", None)]

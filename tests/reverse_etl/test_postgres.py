@@ -1,6 +1,9 @@
-"""The same engine on Postgres: planning SQL, state, dead letters, replay, and a real sync."""
+"""The same engine on Postgres: planning SQL, state, dead letters, replay, conflicts, and a
+real sync."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 
@@ -19,7 +22,7 @@ from tests.reverse_etl.helpers import (
     state_of,
     unique,
 )
-from tests.reverse_etl.test_plan import model, rows, spec_of
+from tests.reverse_etl.test_plan import CONFLICT_BASE, model, rows, spec_of
 
 pytestmark = pytest.mark.postgres
 
@@ -59,3 +62,23 @@ def test_crm_sync_with_a_postgres_warehouse(
     assert reader.crm_contacts(f"{tag}.149@example.com")[0]["properties"]["lastname"] == "149"
     second = run_sync(spec, postgres, connection=conn)
     assert (second.unchanged, second.requests) == (150, 0)
+
+
+def test_conflicts_on_postgres_flag_then_replay_writes(postgres: Settings) -> None:
+    spec = spec_of("conflict: flag\n", base=CONFLICT_BASE)
+    data = rows(3)
+    model(postgres, data)
+    run_sync(spec, postgres, writer=FakeWriter())
+    synced_at = query(postgres, "SELECT max(synced_at) FROM reverse_etl.sync_state")[0][0]
+    data[0].update(crm_updated_at=synced_at, city="Bergen")  # our own write
+    data[1].update(crm_updated_at=synced_at + timedelta(minutes=5), city="Bergen")
+    model(postgres, data)
+    writer = FakeWriter()
+    summary = run_sync(spec, postgres, writer=writer, approve=True)
+    assert (writer.written_keys(), summary.conflicts) == (["k000"], 1)
+    assert query(postgres, "SELECT sync_key, resolution, resolved_at FROM "
+                 "reverse_etl.conflicts") == [("k001", "flagged", None)]
+    released = FakeWriter()
+    assert replay_sync(spec, postgres, writer=released).updated == 1
+    assert released.written_keys() == ["k001"]
+    assert query(postgres, "SELECT resolution FROM reverse_etl.conflicts") == [("released",)]

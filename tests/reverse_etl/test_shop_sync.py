@@ -78,3 +78,57 @@ def test_every_shop_gets_its_golden_values_without_duplicates(
     second = run_sync(spec, warehouse, connection=conn)
     assert (second.unchanged, second.updated, second.inserted) == (9, 0, 0)
     assert second.requests == 1  # only the rejected row is tried again
+
+
+def shop_customer(config: SandboxConfig, shop: str, customer_id: str) -> dict[str, Any]:
+    response = httpx.get(f"{config.base_url('shop', shop)}/customers/{customer_id}.json",
+                         headers={"X-Shopify-Access-Token": config.credentials.shop_tokens[shop]})
+    response.raise_for_status()
+    customer: dict[str, Any] = response.json()["customer"]
+    return customer
+
+
+def test_the_golden_address_becomes_the_default_address_never_a_second_one(
+        sandbox: SandboxConfig, reader: SandboxReader, warehouse: Settings) -> None:
+    spec = find_spec("shop_customers")
+    conn = connection(sandbox, "shop")
+    tag = unique("a")
+    known = [c for c in shop_customers(sandbox, "northwind")[10:20]
+             if c.get("default_address")][:3]
+    before = {str(c["id"]): shop_customer(sandbox, "northwind", str(c["id"])) for c in known}
+    rows: list[dict[str, Any]] = [
+        {"sync_key": f"northwind/{tag}{i}", "shop": "northwind",
+         "shop_customer_id": str(c["id"]), "email": c["email"], "first_name": f"Gold{i}",
+         "accepts_marketing": False, "address1": f"{i} Golden Road", "city": "Toronto",
+         "province": "ON", "zip": "M5V 2T6", "country_code": "CA"}
+        for i, c in enumerate(known)]
+    rows.append({"sync_key": f"northwind/{tag}-new", "shop": "northwind",
+                 "email": f"{tag}@example.com", "first_name": "New", "accepts_marketing": False,
+                 "address1": "9 New Street", "city": "Leeds", "zip": "LS1 4DY",
+                 "country_code": "GB"})
+    create_model(warehouse, MODEL, SHOP_COLUMNS, rows)
+
+    first = run_sync(spec, warehouse, connection=conn)
+    assert (first.updated, first.inserted, first.rejected) == (3, 1, 0)
+    for i, (ident, old) in enumerate(before.items()):
+        after = shop_customer(sandbox, "northwind", ident)
+        address = after["default_address"]
+        assert (address["id"], address["address1"], address["city"], address["province"],
+                address["zip"], address["country_code"]) == (
+            old["default_address"]["id"], f"{i} Golden Road", "Toronto", "ON", "M5V 2T6", "CA")
+        assert len(after["addresses"]) == len(old["addresses"])  # updated, not added
+    created = reader.shop_customers("northwind", f"{tag}@example.com")[0]
+    assert (created["default_address"]["address1"], created["default_address"]["country_code"],
+            len(created["addresses"])) == ("9 New Street", "GB", 1)
+    assert run_sync(spec, warehouse, connection=conn).requests == 0
+
+    rows[0]["phone"] = "+14165550100"  # the address is unchanged: not sent, no lookup
+    rows[1]["city"] = "Ottawa"  # the address changed: its id is looked up, then updated
+    create_model(warehouse, MODEL, SHOP_COLUMNS, rows)
+    third = run_sync(spec, warehouse, connection=conn, approve=True)
+    assert (third.updated, third.requests) == (2, 3)
+    moved = shop_customer(sandbox, "northwind", str(known[1]["id"]))
+    assert (moved["default_address"]["city"], len(moved["addresses"])) == (
+        "Ottawa", len(before[str(known[1]["id"])]["addresses"]))
+    assert shop_customer(sandbox, "northwind", str(known[0]["id"]))["default_address"][
+        "address1"] == "0 Golden Road"

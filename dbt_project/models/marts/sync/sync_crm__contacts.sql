@@ -6,7 +6,9 @@
     were all archived in HubSpot (someone removed them: not re-created), and customers with
     neither an e-mail nor a CRM contact (nothing to upsert by). HubSpot keeps e-mails unique,
     so an e-mail two golden customers share stays with one of them (the one whose contact
-    already holds it, else the oldest customer); the other keeps its contact's current e-mail. -#}
+    already holds it, else the oldest customer); the other keeps its contact's current e-mail.
+    `destination_updated_at` is the contact's last-modified as last extracted: a sync flags a
+    contact changed in HubSpot after its last write (its conflict policy decides). -#}
 with
 
 customers as (
@@ -15,7 +17,7 @@ customers as (
 ),
 
 crm_contacts as (
-    select contact_id, email from {{ ref('stg_crm__contacts') }}
+    select contact_id, email, updated_at from {{ ref('stg_crm__contacts') }}
 ),
 
 candidates as (
@@ -24,6 +26,7 @@ candidates as (
         case when customers.is_in_crm then customers.crm_contact_id end as crm_record_id,
         customers.email,
         crm_contacts.email as crm_email,
+        crm_contacts.updated_at as crm_updated_at,
         customers.first_name,
         customers.last_name,
         customers.phone,
@@ -88,7 +91,9 @@ final as (
         cast({{ country_name('country_code') }} as {{ dbt.type_string() }}) as country,
         cast(case when has_marketing_consent then 'false' else 'true' end
             as {{ dbt.type_string() }}) as hs_email_optout,
-        cast(crm_record_id as {{ dbt.type_string() }}) as crm_record_id
+        cast(crm_record_id as {{ dbt.type_string() }}) as crm_record_id,
+        cast(case when crm_record_id is not null then crm_updated_at end as timestamp)
+            as destination_updated_at
     from deduplicated
     where sync_email is not null or crm_record_id is not null
 )

@@ -5,7 +5,12 @@
     consent across systems.
 
     Shopify keeps e-mails unique per shop: when another live account of the same shop already
-    holds the golden e-mail, the account keeps its own (the duplicate is for a steward). -#}
+    holds the golden e-mail, the account keeps its own (the duplicate is for a steward).
+
+    The golden address (its lines always come from one record) goes to the account's default
+    address, under Shopify's address field names (`address1`, `city`, `province`, `zip`,
+    `country_code`). `destination_updated_at` is the account's updated_at as last extracted
+    (conflicts). -#}
 with
 
 customers as (
@@ -30,6 +35,7 @@ accounts as (
         shop_customers.customer_id as shop_customer_id,
         shop_customers.customer_record_id,
         shop_customers.email as shop_email,
+        shop_customers.updated_at as shop_updated_at,
         row_number() over (
             partition by customer_xref.customer_id, shop_customers.shop
             order by shop_customers.updated_at desc nulls last, shop_customers.customer_record_id
@@ -46,10 +52,16 @@ joined as (
         accounts.shop_customer_id,
         accounts.customer_record_id,
         accounts.shop_email,
+        accounts.shop_updated_at,
         customers.email as golden_email,
         customers.first_name,
         customers.last_name,
         customers.phone,
+        customers.address_line1,
+        customers.city,
+        customers.region,
+        customers.postcode,
+        customers.country_code,
         customers.has_marketing_consent
     from accounts
     inner join customers on accounts.customer_id = customers.customer_id
@@ -76,7 +88,13 @@ final as (
         cast(joined.first_name as {{ dbt.type_string() }}) as first_name,
         cast(joined.last_name as {{ dbt.type_string() }}) as last_name,
         cast(joined.phone as {{ dbt.type_string() }}) as phone,
-        joined.has_marketing_consent as accepts_marketing
+        joined.has_marketing_consent as accepts_marketing,
+        cast(joined.address_line1 as {{ dbt.type_string() }}) as address1,
+        cast(joined.city as {{ dbt.type_string() }}) as city,
+        cast(joined.region as {{ dbt.type_string() }}) as province,
+        cast(joined.postcode as {{ dbt.type_string() }}) as zip,
+        cast(joined.country_code as {{ dbt.type_string() }}) as country_code,
+        cast(joined.shop_updated_at as timestamp) as destination_updated_at
     from joined
     left join email_taken on joined.customer_record_id = email_taken.customer_record_id
 )
