@@ -48,6 +48,7 @@ bench: install
 	$(BIN)/python -m benchmarks
 
 clean:
+	-$(BIN)/goldloop report stop 2>/dev/null
 	-$(BIN)/goldloop sandbox down 2>/dev/null
 	rm -rf .goldloop warehouse dbt_project/target dbt_project/logs logs .pytest_cache .mypy_cache \
 		.ruff_cache benchmarks/results artifacts

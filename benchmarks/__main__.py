@@ -16,7 +16,15 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import extract, fetch_floor, seeding, sync_plan, sync_throughput
+from benchmarks import (
+    extract,
+    fetch_floor,
+    model,
+    reports,
+    seeding,
+    sync_plan,
+    sync_throughput,
+)
 from benchmarks.harness import Figure, render, save
 
 Bench = Callable[[argparse.Namespace], tuple[list[Figure], list[str]]]
@@ -55,13 +63,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="world size for the fetch floor and the large seeding run")
     parser.add_argument("--only", default="seeding,fetch,extract,pace",
                         help="comma list of: seeding, fetch, extract, pace, sync-throughput, "
-                             "sync-plan")
+                             "sync-plan, reports, model")
     parser.add_argument("--pace-customers", type=int, default=20_000,
                         help="world size for the pace-under-limits run")
     parser.add_argument("--systems", default="crm,erp,shop,hr",
                         help="systems for the extract benchmark")
     parser.add_argument("--sandbox-dir", type=Path, default=None,
                         help="reuse this seeded sandbox world for the extract benchmark")
+    parser.add_argument("--report-customers", type=int, default=1_000_000,
+                        help="golden customers for the report pages benchmark")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     sync_throughput.add_arguments(parser)
     sync_plan.add_arguments(parser, work_dir=False)
@@ -79,6 +89,11 @@ def main(argv: list[str] | None = None) -> int:
                                        args.sandbox_dir)
     if "pace" in chosen:
         figures += extract.run_pace(args.pace_customers)
+    if "model" in chosen:
+        with tempfile.TemporaryDirectory() as tmp:
+            figures += model.run(args.customers, root=Path(tmp), ports=model.DEFAULT_PORTS)
+    if "reports" in chosen:
+        figures += reports.run(args.report_customers)
     for name in ("sync-throughput", "sync-plan"):
         if name in chosen:
             found, problems = COMMANDS[name][1](args)

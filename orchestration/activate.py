@@ -1,5 +1,8 @@
 """Activate: each reverse-ETL sync (``reverse_etl/syncs/<name>.yml``) as ``sync/<name>``.
 
+Its materialisation shows what the run did (processed, inserted, updated, rejected...), what is
+left waiting (``dead_letter_backlog``, open conflicts) and links to the sync's report page.
+
 A sync runs after its ``sync_*`` model: when one of that model's blocking dbt tests fails, the
 model's step fails and the sync does not run. The sync's own guards (mass-change threshold,
 blocking SQL checks) may still stop it; then nothing is written and the asset fails with the
@@ -14,6 +17,7 @@ from dagster import AssetsDefinition, Failure, MaterializeResult, asset
 
 from goldloop.errors import GoldloopError
 from goldloop.settings import Settings
+from orchestration.links import sync_link
 from orchestration.resources import GoldloopResource
 from orchestration.retries import SYNC_RETRY, as_failure
 from orchestration.translators import ACTIVATE, SYSTEM_KINDS, dbt_key, sync_key
@@ -22,13 +26,19 @@ if TYPE_CHECKING:
     from reverse_etl.runner import RunSummary
     from reverse_etl.spec import SyncSpec
 
+# A sync runs as soon as its model is built, before the steps still building other models of
+# the run (a changed customer reaches the systems without waiting for the reconciliation marts).
+PRIORITY_TAG = "dagster/priority"
+SYNC_PRIORITY = "10"
+
 _COUNTS = ("processed", "inserted", "updated", "deleted", "unchanged", "rejected",
            "dead_lettered", "failed", "retried", "conflicts", "queued", "skipped", "requests",
            "request_retries", "throttled")
 
 
 def sync_metadata(summary: RunSummary, status: dict[str, Any]) -> dict[str, Any]:
-    """What the run did, and what is left waiting (dead letters, open conflicts)."""
+    """What the run did, what is left waiting (dead letters, open conflicts), and the link to
+    the sync's page on the report site."""
     metadata: dict[str, Any] = {name: getattr(summary, name) for name in _COUNTS}
     metadata.update({
         "run_status": summary.status,
@@ -38,6 +48,7 @@ def sync_metadata(summary: RunSummary, status: dict[str, Any]) -> dict[str, Any]
         "dead_letter_backlog": int(status.get("dead_letters", 0)),
         "open_conflicts": int(status.get("open_conflicts", 0) or 0),
         "notes": "\n".join(summary.notes) or "none",
+        **sync_link(summary.sync),
     })
     return metadata
 
@@ -66,6 +77,7 @@ def sync_asset(spec: SyncSpec) -> AssetsDefinition:
     @asset(key=sync_key(spec.name), deps=[dbt_key(spec.source.model)], group_name=ACTIVATE,
            kinds={"python", SYSTEM_KINDS.get(system, system)}, retry_policy=SYNC_RETRY,
            pool=f"goldloop_sync_{spec.name}", tags={"goldloop/system": system},
+           op_tags={PRIORITY_TAG: SYNC_PRIORITY},
            description=spec.description or f"Reverse-ETL sync {spec.name}")
     def _sync(context, goldloop: GoldloopResource) -> MaterializeResult:
         # `context` stays unannotated: Dagster checks its annotation before resolving strings

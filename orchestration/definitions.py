@@ -24,8 +24,8 @@ _project = dbt_project()
 _transform = transform_assets(_project)
 
 defs = Definitions(
-    assets=[*ingest_assets(), _transform, *activate_assets()],
-    asset_checks=quality_checks(_transform.keys),
+    assets=[*ingest_assets(), *_transform, *activate_assets()],
+    asset_checks=quality_checks({key for step in _transform for key in step.keys}),
     jobs=[loop_job, full_reconciliation_job],
     schedules=[hourly_incremental_loop, nightly_full_reconciliation],
     sensors=[webhook_inbox_sensor, run_failure_alerts],

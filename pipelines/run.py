@@ -10,15 +10,17 @@ extracted is reported as success (dlt commits state only with a completed load).
 from __future__ import annotations
 
 import importlib
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import dlt
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from goldloop.errors import ConfigError, GoldloopError, SourceError
 from goldloop.settings import Settings
@@ -26,7 +28,9 @@ from pipelines.common.deletes import DELETED_COLUMN
 from pipelines.common.destination import make_pipeline
 from pipelines.common.drift import CHANGES_TABLE, detect_schema_changes, schema_snapshot
 from pipelines.common.failures import source_error
+from pipelines.common.firstload import quiet_first_load_warnings, repair_duplicate_keys
 from pipelines.common.incremental import as_utc
+from pipelines.common.lock import exclusive_extract
 from pipelines.common.pacing import request_counts, reset_request_counts
 from pipelines.common.summary import SystemSummary, TableSummary
 
@@ -72,8 +76,20 @@ DLT_DEFAULTS: dict[str, Any] = {
 }
 
 
+# dlt reads these from the environment when a pipeline starts, before any config provider.
+ENV_DEFAULTS: dict[str, str] = {
+    # dlt's telemetry is on by default wherever the project's .dlt/config.toml (which turns it
+    # off) is not found, e.g. a run from another folder: goldloop never sends it
+    "RUNTIME__DLTHUB_TELEMETRY": "false",
+}
+
+
 def apply_dlt_defaults() -> None:
-    """Set :data:`DLT_DEFAULTS` in dlt's in-process config where nothing else set them."""
+    """Set :data:`DLT_DEFAULTS` in dlt's in-process config and :data:`ENV_DEFAULTS` in the
+    environment where nothing else set them; quiet dlt's expected first-load warnings."""
+    for name, text in ENV_DEFAULTS.items():
+        os.environ.setdefault(name, text)
+    quiet_first_load_warnings()
     for key, value in DLT_DEFAULTS.items():
         if dlt.config.get(key) is None:
             dlt.config[key] = value
@@ -120,29 +136,71 @@ def _table_counts(pipeline: dlt.Pipeline, tables: Sequence[str]) -> dict[str, in
     return counts
 
 
+def _root_of(tables: dict[str, Any], table: str) -> str:
+    """The root table of a (possibly nested) table.
+
+    >>> _root_of({"o": {}, "o__l": {"parent": "o"}, "o__l__t": {"parent": "o__l"}}, "o__l__t")
+    'o'
+    """
+    while tables.get(table, {}).get("parent"):
+        table = tables[table]["parent"]
+    return table
+
+
+def count_sql(tables: dict[str, Any], table: str, qualify: Callable[[str], str],
+              marks: str) -> str | None:
+    """SQL counting (rows, rows flagged deleted) that the loads ``marks`` left in ``table``.
+
+    A root table carries ``_dlt_load_id``; a nested table (line items, variants) does not and is
+    counted through its root rows of those loads (``_dlt_root_id``, or ``_dlt_parent_id`` one
+    level down). None when neither applies.
+
+    >>> t = {"o": {"columns": {"_dlt_load_id": {}, "_dlt_id": {}}},
+    ...      "o__l": {"parent": "o", "columns": {"_dlt_root_id": {}}}}
+    >>> print(count_sql(t, "o__l", lambda n: n, "%s"))
+    SELECT count(*), 0 FROM o__l AS c JOIN o AS r ON c._dlt_root_id = r._dlt_id WHERE r._dlt_load_id IN (%s)
+    """  # noqa: E501
+    columns = tables.get(table, {}).get("columns", {})
+    if "_dlt_load_id" in columns:
+        flagged = (f"count(*) FILTER (WHERE {DELETED_COLUMN})" if DELETED_COLUMN in columns
+                   else "0")
+        return f"SELECT count(*), {flagged} FROM {qualify(table)} WHERE _dlt_load_id IN ({marks})"
+    root = _root_of(tables, table)
+    if root == table or "_dlt_load_id" not in tables.get(root, {}).get("columns", {}):
+        return None
+    if "_dlt_root_id" in columns:
+        link = "_dlt_root_id"
+    elif tables[table].get("parent") == root and "_dlt_parent_id" in columns:
+        link = "_dlt_parent_id"
+    else:
+        return None
+    return (f"SELECT count(*), 0 FROM {qualify(table)} AS c JOIN {qualify(root)} AS r "
+            f"ON c.{link} = r._dlt_id WHERE r._dlt_load_id IN ({marks})")
+
+
 def _load_counts(pipeline: dlt.Pipeline, tables: Sequence[str],
                  load_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
-    """(rows stored, rows flagged deleted) by the given loads, per table with ``_dlt_load_id``.
+    """(rows stored, rows flagged deleted) by the given loads, per table.
 
     Counting what the loads left in the warehouse (not what was extracted) keeps marker rows
-    that only delete (``hard_delete``) and rows deduplicated by the merge out of the summary.
+    that only delete (``hard_delete``) and rows deduplicated by the merge out of the summary,
+    and counts rows on every destination alike (dlt's csv writer, used for Postgres, reports
+    cells rather than rows in its normalize metrics).
     """
     counts: dict[str, tuple[int, int]] = {}
     if not load_ids:
         return counts
-    schema = pipeline.default_schema
+    schema_tables = pipeline.default_schema.tables
     marks = ", ".join(["%s"] * len(load_ids))
     with pipeline.sql_client() as client:
         for table in tables:
-            columns = schema.tables.get(table, {}).get("columns", {})
-            if "_dlt_load_id" not in columns:
+            sql = count_sql(schema_tables, table, client.make_qualified_table_name, marks)
+            if sql is None:
                 continue
-            flagged = (f"count(*) FILTER (WHERE {DELETED_COLUMN})" if DELETED_COLUMN in columns
-                       else "0")
-            qualified = client.make_qualified_table_name(table)
-            rows = client.execute_sql(
-                f"SELECT count(*), {flagged} FROM {qualified} WHERE _dlt_load_id IN ({marks})",
-                *load_ids)
+            try:
+                rows = client.execute_sql(sql, *load_ids)
+            except DatabaseUndefinedRelation:  # in the schema, never created (no data yet)
+                continue
             counts[table] = (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
     return counts
 
@@ -187,7 +245,25 @@ def extract_system(system: str, *, settings: Settings, full_refresh: bool = Fals
                    start: datetime | None = None, end: datetime | None = None,
                    progress: Progress | None = None,
                    pipelines_dir: Path | None = None) -> SystemSummary:
-    """Extract and load one system; raise :class:`SourceError` if it fails."""
+    """Extract and load one system; raise :class:`SourceError` if it fails.
+
+    On Postgres the run holds the system's extract lock (:mod:`pipelines.common.lock`): a second
+    run of the same system into the same warehouse fails at once instead of interleaving.
+    """
+    with ExitStack() as held:
+        try:
+            held.enter_context(exclusive_extract(system, settings))
+        except GoldloopError:
+            raise
+        except Exception as exc:
+            raise source_error(system, exc) from exc
+        return _extract_locked(system, settings=settings, full_refresh=full_refresh, start=start,
+                               end=end, progress=progress, pipelines_dir=pipelines_dir)
+
+
+def _extract_locked(system: str, *, settings: Settings, full_refresh: bool,
+                    start: datetime | None, end: datetime | None, progress: Progress | None,
+                    pipelines_dir: Path | None) -> SystemSummary:
     say = progress or (lambda _msg: None)
     apply_dlt_defaults()
     began = time.monotonic()
@@ -214,6 +290,7 @@ def extract_system(system: str, *, settings: Settings, full_refresh: bool = Fals
         raise source_error(system, exc) from exc
 
     load_ids = list(load_info.loads_ids)
+    repaired = repair_duplicate_keys(pipeline, load_ids, say)
     changes = detect_schema_changes(pipeline, before, load_ids[-1]) if load_ids else []
     normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
     loaded_rows: dict[str, int] = dict(normalized.row_counts) if normalized else {}
@@ -231,7 +308,8 @@ def extract_system(system: str, *, settings: Settings, full_refresh: bool = Fals
         summaries.append(TableSummary(table, loaded, updated, flagged, counts_after.get(table)))
     counts = request_counts(system)
     summary = SystemSummary(system, summaries, counts.requests, counts.retries, counts.throttled,
-                            changes, round(time.monotonic() - began, 3), load_ids)
+                            changes, round(time.monotonic() - began, 3), load_ids,
+                            notes=repaired)
     say(f"{system}: done, {summary.rows_loaded} rows in {summary.seconds:.1f} s")
     for warning in summary.warnings:
         say(f"WARNING: {warning}")

@@ -29,7 +29,7 @@ from starlette.routing import Route
 
 from goldloop.errors import GoldloopError
 from goldloop.settings import Settings
-from reports.links import ServerLinks
+from reports.links import ServerLinks, dagster_base
 from reports.render import csv_request, environment, render_csv, render_page
 from reports.site import DEFAULT_DBT_TARGET, Site
 
@@ -100,10 +100,15 @@ def login_page(target: str, message: str, status: int) -> HTMLResponse:
 
 def create_app(settings: Settings, *, dbt_target: Path = DEFAULT_DBT_TARGET,
                token: str | None = None) -> Starlette:
-    """The report site as an ASGI app (``token``: require it on every request)."""
+    """The report site as an ASGI app (``token``: require it on every request).
+
+    Pages link their assets in the Dagster UI at ``GOLDLOOP_DAGSTER_URL`` (read here, once).
+    """
+
+    dagster = dagster_base()  # checked once, at start
 
     def site() -> Site:
-        return Site(settings, ServerLinks(), dbt_target)
+        return Site(settings, ServerLinks(), dbt_target, dagster_url=dagster)
 
     def page(request: Request) -> Response:
         name = request.path_params.get("name", "index")

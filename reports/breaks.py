@@ -36,10 +36,15 @@ KINDS: tuple[BreakKind, ...] = (
               "The deal's invoices total differently from the deal amount."),
 )
 KIND_NAMES = tuple(k.kind for k in KINDS)
+# The other kind marts.reconciliation_breaks (and its history) holds: the compliance page's.
+LEAVER = BreakKind("leaver_active_owner", "people", "Leaver with CRM access",
+                   "A person who left (terminated in HR) still holds an active CRM seat.")
 # one colour per kind on every chart
-COLORS = dict(zip(KIND_NAMES, ("#2f6db5", "#e07b39", "#3a9a5b", "#8a62b8", "#c8434d"),
+COLORS = dict(zip((*KIND_NAMES, LEAVER.kind),
+                  ("#2f6db5", "#e07b39", "#3a9a5b", "#8a62b8", "#c8434d", "#5f6b7a"),
                   strict=True))
 LABELS = {k.kind: k.label for k in KINDS}
+ALL_LABELS = {**LABELS, LEAVER.kind: LEAVER.label}
 SYSTEMS = ("shop", "crm", "erp")
 # what BREAKS_SQL reads
 TABLES = ("marts.orders_vs_invoices", "marts.deals_vs_invoices", "marts.orders", "marts.deals")

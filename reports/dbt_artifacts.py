@@ -105,9 +105,22 @@ def _timestamp(text: str) -> datetime:
 def _tested_model(node: dict[str, Any], nodes: dict[str, Any]) -> str | None:
     attached = node.get("attached_node") or ""
     if not attached:
-        models = [n for n in node.get("depends_on", {}).get("nodes", []) if n.startswith("model.")]
+        models = [n for n in node.get("depends_on", {}).get("nodes", [])
+                  if n.startswith(("model.", "snapshot."))]
         attached = models[-1] if models else ""
     return str(nodes[attached]["name"]) if attached in nodes else None
+
+
+def _layer_fqn(node: dict[str, Any]) -> list[str]:
+    """A node's fqn as :func:`layer_of` reads it: seeds and snapshots are layers of their own.
+
+    >>> layer_of(_layer_fqn({"resource_type": "snapshot", "fqn": ["goldloop", "x", "x"]}))
+    'snapshots'
+    """
+    kind = node.get("resource_type")
+    if kind in ("seed", "snapshot"):
+        return ["", f"{kind}s", ""]
+    return list(node.get("fqn", ["", "?", ""]))
 
 
 def build_results(target_dir: Path) -> BuildResults | None:
@@ -118,9 +131,8 @@ def build_results(target_dir: Path) -> BuildResults | None:
         return None
     nodes: dict[str, Any] = manifest.get("nodes", {})
     unit_tests: dict[str, Any] = manifest.get("unit_tests", {})
-    model_fqns = {
-        n["name"]: (n["fqn"] if n.get("resource_type") == "model" else ["", "seeds", ""])
-        for n in nodes.values() if n.get("resource_type") in ("model", "seed")}
+    model_fqns = {n["name"]: _layer_fqn(n) for n in nodes.values()
+                  if n.get("resource_type") in ("model", "seed", "snapshot")}
     built = BuildResults(
         command=str(results.get("args", {}).get("which", "build")),
         generated_at=_timestamp(results["metadata"]["generated_at"]),
@@ -144,10 +156,10 @@ def build_results(target_dir: Path) -> BuildResults | None:
                 uid, str(node.get("name", uid.split(".")[-1])), "unit test", model,
                 layer_of(model_fqns.get(model or "", ["", "?", ""])), status,
                 result.get("failures"), result.get("message"), "error"))
-        elif uid.startswith(("model.", "seed.")):
+        elif uid.startswith(("model.", "seed.", "snapshot.")):
             node = nodes.get(uid, {})
             built.models.append(ModelRun(
                 str(node.get("name", uid.split(".")[-1])),
-                "seeds" if uid.startswith("seed.") else layer_of(node.get("fqn", ["", "?", ""])),
+                layer_of(_layer_fqn(node) if node else ["", "?", ""]),
                 status, float(result.get("execution_time") or 0.0), result.get("message")))
     return built

@@ -6,18 +6,19 @@ The server and the static build both call :func:`render_page` and :func:`render_
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from goldloop.errors import GoldloopError
 from reports import formats
 from reports.db import Reader, open_reader
+from reports.links import PAGE_ASSETS
 from reports.pages import PAGES, find_page, find_table
 from reports.params import parse
 from reports.site import Page, PageSpec, Site
@@ -39,7 +40,18 @@ def environment() -> jinja2.Environment:
     env.globals.update(cell=formats.cell, count=formats.count, money=formats.money,
                        hours=formats.hours, plural=formats.plural, ts=formats.timestamp,
                        yes_no=formats.yes_no, svg=Markup)
+    env.filters["breakable"] = breakable
     return env
+
+
+def breakable(text: object) -> Markup:
+    """Text escaped, with a line-break opportunity after each ``@`` and ``/`` (e-mails and
+    record ids wrap there, not mid-word, when a table is short of room).
+
+    >>> breakable("ann@example.com"), breakable("northwind/1<2")
+    (Markup('ann@<wbr>example.com'), Markup('northwind/<wbr>1&lt;2'))
+    """
+    return Markup(str(escape(str(text))).replace("@", "@<wbr>").replace("/", "/<wbr>"))
 
 
 @lru_cache(maxsize=1)
@@ -74,10 +86,13 @@ def to_html(spec_name: str, page: Page, site: Site, items: list[MenuItem],
             current_menu: str) -> str:
     """One page as a complete HTML document."""
     template = environment().get_template(page.template)
+    assets = [(key, href) for key in PAGE_ASSETS.get(spec_name, ())
+              if (href := site.dagster(key)) is not None]
     return template.render(
         page=page, name=spec_name, links=site.links, menu=items, current_menu=current_menu,
         css=Markup(_asset("report.css")), js=Markup(_asset("report.js")),
-        source=_source(site), made_at=formats.timestamp(site.now), site=site, **page.context)
+        source=_source(site), made_at=formats.timestamp(site.now), site=site,
+        dagster=site.dagster, dagster_assets=assets, **page.context)
 
 
 def message_page(title: str, message: str, status: int) -> Page:
@@ -135,7 +150,7 @@ def csv_request(name: str, raw: Mapping[str, str]) -> tuple[Any, dict[str, Any],
     return table, values, notices
 
 
-def render_csv(name: str, raw: Mapping[str, str], site: Site) -> Iterator[str]:
+def render_csv(name: str, raw: Mapping[str, str], site: Site) -> Generator[str, None, None]:
     """The table ``name`` filtered by ``raw`` as CSV chunks, streamed from the warehouse."""
     found = csv_request(name, raw)
     if found is None:

@@ -8,6 +8,7 @@ number, never a second definition. MetricFlow is imported only when a metric is 
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -81,6 +82,26 @@ def metrics(target_dir: Path) -> list[Metric]:
     return found
 
 
+def without_database(value: Any) -> Any:
+    """The semantic manifest with every relation named ``schema.table`` only, so the SQL runs
+    on whichever database the report opens (a DuckDB file's catalogue is named after the file
+    dbt built, which a copied or renamed warehouse no longer is).
+
+    >>> without_database({"m": [{"node_relation": {"alias": "orders", "schema_name": "marts",
+    ...     "database": "warehouse", "relation_name": '"warehouse"."marts"."orders"'}}]})
+    {'m': [{'node_relation': {'alias': 'orders', 'schema_name': 'marts', 'database': None, \
+'relation_name': '"marts"."orders"'}}]}
+    """
+    if isinstance(value, list):
+        return [without_database(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if {"alias", "schema_name", "database"} <= value.keys():
+        return {**value, "database": None,
+                "relation_name": f'"{value["schema_name"]}"."{value["alias"]}"'}
+    return {key: without_database(item) for key, item in value.items()}
+
+
 class _Compiler:
     """MetricFlow's engine for one semantic manifest and dialect, with compiled SQL cached."""
 
@@ -101,7 +122,8 @@ class _Compiler:
             sql_plan_renderer = (PostgresSQLSqlPlanRenderer() if dialect == "postgres"
                                  else DuckDbSqlPlanRenderer())
 
-        text = (target_dir / "semantic_manifest.json").read_text()
+        text = json.dumps(without_database(json.loads(
+            (target_dir / "semantic_manifest.json").read_text())))
         manifest = parse_manifest_from_dbt_generated_manifest(manifest_json_string=text)
         self.engine = MetricFlowEngine(SemanticManifestLookup(manifest), Dialect())  # type: ignore[arg-type]
         self.sql: dict[tuple[tuple[str, ...], tuple[str, ...]], str] = {}

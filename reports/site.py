@@ -11,7 +11,7 @@ from typing import Any
 from goldloop.dbt import DBT_PROJECT_DIR
 from goldloop.settings import Settings
 from reports.db import Reader
-from reports.links import Links
+from reports.links import Links, dagster_asset_url
 from reports.tables import Table
 
 DEFAULT_DBT_TARGET = DBT_PROJECT_DIR / "target"
@@ -24,12 +24,23 @@ def utc_now() -> datetime:
 
 @dataclass
 class Site:
-    """What a page may use besides the warehouse: settings, dbt's artifacts, how to link."""
+    """What a page may use besides the warehouse: settings, dbt's artifacts, how to link.
+
+    ``dagster_url``: the Dagster UI's base URL pages link their assets to (empty: no links,
+    as in the static build, which is read where no Dagster runs).
+    """
 
     settings: Settings
     links: Links
     dbt_target: Path = DEFAULT_DBT_TARGET
     now: datetime = field(default_factory=utc_now)
+    dagster_url: str = ""
+
+    def dagster(self, asset_key: str) -> str | None:
+        """The Dagster UI page of ``asset_key`` (``dbt/customers``), or ``None`` without one."""
+        if not self.dagster_url or self.links.static:
+            return None
+        return dagster_asset_url(asset_key, self.dagster_url)
 
 
 @dataclass

@@ -199,13 +199,18 @@ def _loop(settings: Settings) -> None:
 
 
 def _report(settings: Settings) -> str:
-    """Start the report site in the background when the command exists; return its URL."""
-    from goldloop.commands import report
+    """Start the report site in the background (or find it running); return where to look."""
+    from goldloop.dbt import DBT_PROJECT_DIR
+    from reports.background import DEFAULT_STATE_DIR, start
 
-    start = getattr(report, "start_background", None)
-    if start is None:
-        return "goldloop report serve  ->  http://127.0.0.1:8780/"
-    return str(start(settings))
+    try:
+        server, started = start(DEFAULT_STATE_DIR, dbt_target=DBT_PROJECT_DIR / "target")
+    except GoldloopError as exc:
+        typer.echo(f"  report site not started: {exc}")
+        return "goldloop report serve --background"
+    typer.echo(f"  report site {'started' if started else 'already running'}: {server.url} "
+               f"(pid {server.pid})")
+    return f"{server.url}   (stop: goldloop report stop)"
 
 
 def demo(

@@ -52,6 +52,7 @@ class SystemSummary:
     schema_changes: list[SchemaChange] = field(default_factory=list)
     seconds: float = 0.0
     load_ids: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # other warnings (e.g. keys stored twice)
 
     @property
     def rows_loaded(self) -> int:
@@ -60,8 +61,8 @@ class SystemSummary:
 
     @property
     def warnings(self) -> list[str]:
-        """One line per schema change."""
-        return [change.warning(self.system) for change in self.schema_changes]
+        """One line per schema change, then the other warnings."""
+        return [change.warning(self.system) for change in self.schema_changes] + self.notes
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict (``--json``).

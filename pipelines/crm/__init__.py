@@ -12,6 +12,10 @@ fast path: no per-row normalisation):
   and then every ``archived_sweep_every_hours`` (default 24, :mod:`pipelines.crm.sweep`): a record
   archived in between is flagged by the next sweep.
 
+Into a table that is still empty (the first run, a full refresh) both resources append instead
+of merging (:mod:`pipelines.common.firstload`); a key that came twice keeps its newest version
+(``updated_at``).
+
 The links of contacts and deals (v4 batch reads, by a transformer on each loaded batch) land in
 ``raw_crm.associations`` (``from_type, from_id, to_type, to_id, type, type_id, label``): each
 loaded record's links replace its previous ones (merge key ``from_type, from_id``), so removed
@@ -31,6 +35,7 @@ import pyarrow as pa
 from dlt.extract.resource import DltResource
 from dlt.sources.helpers.rest_client import RESTClient
 
+from pipelines.common.firstload import append_if_empty
 from pipelines.common.incremental import DEFAULT_LAG_SECONDS, SeenWindow, iso_ms, to_epoch_ms
 from pipelines.common.prefetch import prefetch
 from pipelines.crm.client import (
@@ -84,11 +89,12 @@ def _live_records(client: RESTClient, obj: CrmObject, lag_seconds: float,
     else:
         pages = search_changed(client, obj, to_epoch_ms(start),
                                to_epoch_ms(end) if end else None)
+    append_if_empty(obj.name)
     try:
         for batch in prefetch(_batches(pages, RECORDS_PER_TABLE)):
-            kept = window.fresh(batch, "id", "updatedAt")
-            if kept:
-                yield records_table(kept, obj)
+            table = window.fresh_table(records_table(batch, obj), "id", "updated_at")
+            if table.num_rows:
+                yield table
     finally:
         window.prune()
 
@@ -102,12 +108,13 @@ def _archived_records(client: RESTClient, obj: CrmObject, lag_seconds: float,
     if not sweep_due(state, sweep, every_hours, now):
         return
     window = SeenWindow(state, lag_seconds)
+    append_if_empty(obj.name)
     try:
         pages = list_pages(client, obj, archived=True)
         for batch in prefetch(_batches(pages, RECORDS_PER_TABLE)):
-            kept = window.fresh(batch, "id", "archivedAt")
-            if kept:
-                yield records_table(kept, obj)
+            table = window.fresh_table(records_table(batch, obj), "id", "archived_at")
+            if table.num_rows:
+                yield table
         mark_swept(state, now)
     finally:
         window.prune()

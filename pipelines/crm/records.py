@@ -78,16 +78,21 @@ def property_columns(name: str, values: list[Any]) -> dict[str, pa.Array]:
 
 
 def _property_table(props: list[dict[str, Any]], names: list[str]) -> dict[str, pa.Array]:
-    """The property columns of a batch: one C-speed conversion when every value is a string,
-    column by column (with variants) when some are not."""
-    try:
-        table = pa.Table.from_pylist(props, schema=pa.schema([(n, pa.string()) for n in names]))
-        return {column_name(n): table.column(n).combine_chunks() for n in names}
-    except (pa.ArrowTypeError, pa.ArrowInvalid):
-        columns: dict[str, pa.Array] = {}
-        for name in names:
-            columns.update(property_columns(name, [p.get(name) for p in props]))
-        return columns
+    """The property columns of a batch: one C-speed conversion per column when every value is a
+    string (or null), with variant columns for a property whose values are not.
+
+    >>> cols = _property_table([{"a": "x", "b": 1}, {"a": None}], ["a", "b"])
+    >>> {k: v.to_pylist() for k, v in cols.items()}
+    {'a': ['x', None], 'b': [None, None], 'b__v_bigint': [1, None]}
+    """
+    columns: dict[str, pa.Array] = {}
+    for name in names:
+        values = [p.get(name) for p in props]
+        try:
+            columns[column_name(name)] = pa.array(values, pa.string())
+        except (pa.ArrowTypeError, pa.ArrowInvalid):
+            columns.update(property_columns(name, values))
+    return columns
 
 
 def records_table(records: Sequence[dict[str, Any]], obj: CrmObject) -> pa.Table:
@@ -198,7 +203,8 @@ def column_hints(obj: CrmObject) -> TTableSchemaColumns:
     columns: TTableSchemaColumns = {
         "id": {"name": "id", "data_type": "text", "nullable": False},
         "created_at": {"name": "created_at", "data_type": "timestamp"},
-        "updated_at": {"name": "updated_at", "data_type": "timestamp"},
+        # one load may hold a record twice (changed while the run read it): the newest wins
+        "updated_at": {"name": "updated_at", "data_type": "timestamp", "dedup_sort": "desc"},
         "archived": {"name": "archived", "data_type": "bool"},
         "archived_at": {"name": "archived_at", "data_type": "timestamp"},
     }

@@ -3,16 +3,18 @@
 Every resource reads ``If-Modified-Since`` the last ``UpdatedDateUTC`` loaded (minus a lag window)
 with ``order=UpdatedDateUTC ASC``, pages with ``page``/``pageSize``, and merges on Xero's id.
 Archived contacts, deleted or voided invoices and credit notes, and deleted payments stay in the
-warehouse with ``_goldloop_deleted = true``. Configuration (``sources.erp.*``): ``base_url``,
+warehouse with ``_goldloop_deleted = true``; Items Xero deletes for real are found by a one-request
+sweep (:mod:`pipelines.erp.sweep`). Configuration (``sources.erp.*``): ``base_url``,
 ``access_token`` and ``tenant_id`` (secrets; without a tenant id the one organisation the token
-reaches is looked up at ``connections_url``), ``page_size``, ``lag_seconds``; the defaults point
-at the local sandbox.
+reaches is looked up at ``connections_url``), ``page_size``, ``lag_seconds``,
+``item_delete_sweep``; the defaults point at the local sandbox.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import dlt
 from dlt.common.schema.typing import TTableSchemaColumns
@@ -33,6 +35,7 @@ from pipelines.erp.client import (
 from pipelines.erp.entities import CONTACTS, CREDIT_NOTES, CURSOR, INVOICES, ITEMS, PAYMENTS
 from pipelines.erp.mapping import Record
 from pipelines.erp.reader import read_changes
+from pipelines.erp.sweep import SWEPT, deleted_items
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -52,11 +55,14 @@ def source(
     end: datetime | None = None,
     page_size: int = MAX_PAGE_SIZE,
     lag_seconds: float = DEFAULT_LAG_SECONDS,
+    item_delete_sweep: bool = True,
 ) -> list[DltResource]:
     """Xero's sales records of one tenant; ``start``/``end`` bound a backfill window (UTC).
 
     Without ``tenant_id`` the tenant is looked up at ``connections_url`` (Xero identity's
     ``GET /connections`` on the API host), which must list exactly one organisation.
+    ``item_delete_sweep``: list every Item on each run to flag the ones Xero deleted (one
+    request; never inside a backfill window).
     """
     session = paced_session("erp")
     tenant = tenant_id or discover_tenant(
@@ -100,4 +106,18 @@ def source(
         """Credit notes, with their line items and allocations to invoices."""
         yield from read_changes(client, CREDIT_NOTES, updated, page_size, lag_seconds)
 
-    return [contacts, invoices, payments, items, credit_notes]
+    @dlt.resource(name="item_deletes", table_name="items", primary_key=ITEMS.primary_key,
+                  write_disposition="merge", columns=HINTS)
+    def item_deletes() -> Iterator[dict[str, Any]]:
+        """Items Xero deleted, re-loaded flagged (a full pass by design: a deleted Item has no
+        change time to follow)."""
+        state = dlt.current.resource_state()
+        # no earlier sweep: a new pipeline, or a full refresh about to replace the table, so
+        # items flagged before are carried over too
+        yield from deleted_items(client, include_flagged=not state.get(SWEPT))
+        state[SWEPT] = True
+
+    resources: list[Any] = [contacts, invoices, payments, items, credit_notes]
+    if item_delete_sweep and end is None:
+        resources.append(item_deletes)
+    return resources

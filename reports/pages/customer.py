@@ -132,13 +132,15 @@ def field_grid(reader: Reader, customer_id: str) -> tuple[dict[str, Any] | None,
     golden = dict(zip(columns, found[0], strict=True))
     values = record_fields(reader, fields)
     value_sql = "".join(f", r.{quoted(f)}" for f in values)
-    join = (f" left join {RECORDS} as r on r.record_key = x.record_key" if values else "")
+    # the customer's records first, so the join probes the record table with a few keys only
+    join = (f" left join {RECORDS} as r on r.record_key = x.record_key "
+            "and r.record_key in (select record_key from x)" if values else "")
     records = []
     for row in reader.rows(
+            "with x as (select * from marts.customer_xref where customer_id = ?) "
             "select x.system, x.object, x.record_id, x.is_anchor_record, x.is_deleted, "
-            f"x.updated_at{value_sql} from marts.customer_xref as x{join} "
-            "where x.customer_id = ? order by x.system, x.updated_at desc nulls last, "
-            "x.record_id", (customer_id,)):
+            f"x.updated_at{value_sql} from x{join} "
+            "order by x.system, x.updated_at desc nulls last, x.record_id", (customer_id,)):
         system, obj, record_id, anchor, deleted, updated = row[:6]
         records.append({"system": system, "object": obj, "record_id": record_id,
                         "is_anchor": anchor, "is_deleted": deleted, "updated_at": updated,

@@ -1,5 +1,6 @@
 """Overview: is the loop healthy? Last extract per system, last build, data quality, open breaks,
-leavers past the access policy, syncs when they have run, each with its trend where one exists.
+leavers past the access policy, syncs when they have run, each with its trend where one exists
+(loads per day from dlt's load log, breaks open per day from dbt's snapshot of the breaks).
 """
 
 from __future__ import annotations
@@ -8,10 +9,9 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from reports import breaks, charts, formats
+from reports import breaks, charts, formats, history
 from reports.db import Reader
 from reports.dbt_artifacts import build_results
-from reports.pages import reconciliation
 from reports.params import parse
 from reports.site import Page, PageSpec, Site
 
@@ -104,6 +104,37 @@ def customer_counts(reader: Reader) -> dict[str, int]:
     return {"total": int(total), "live": int(live), "records": int(records)}
 
 
+def break_trends(reader: Reader, site: Site) -> dict[str, Any]:
+    """Breaks open per day by kind (chart) and the tiles' sparklines, from the snapshot."""
+    found = history.open_per_day(reader, site.now)
+    if found is None:
+        return {"history": None, "history_chart": "", "sparks": {"breaks": None,
+                                                                "leavers": None}}
+    kinds = (*breaks.KIND_NAMES, breaks.LEAVER.kind)
+
+    def href(kind: str) -> str | None:
+        if kind == breaks.LEAVER.kind:
+            return site.links.page("compliance")
+        return site.links.page("reconciliation", kind=kind)
+
+    days = len(found.days)
+    lines = days > 1  # one day is a dot, not a line
+    return {
+        "history": found,
+        "history_chart": history.chart(found, kinds, href=href,
+                                       title=f"Breaks open at the end of each day, last "
+                                             f"{days} {'day' if days == 1 else 'days'}"),
+        "sparks": {
+            "breaks": charts.sparkline(found.total(breaks.KIND_NAMES),
+                                       title="Orders and deals not matching invoices, per day",
+                                       width=160, height=28) if lines else None,
+            "leavers": charts.sparkline(found.total([breaks.LEAVER.kind]),
+                                        title="Leavers holding CRM access, per day",
+                                        width=160, height=28) if lines else None,
+        },
+    }
+
+
 def render(reader: Reader, site: Site, raw: Mapping[str, str]) -> Page:
     """The overview page."""
     _, notices = parse(raw, [])
@@ -127,7 +158,7 @@ def render(reader: Reader, site: Site, raw: Mapping[str, str]) -> Page:
             "build_age": formats.age(build.generated_at, site.now) if build else "never",
             "breaks": break_counts(reader),
             "customers": customer_counts(reader),
-            "trend_chart": reconciliation.trend_chart(reader, site),
+            **break_trends(reader, site),
             "history_days": HISTORY_DAYS,
             "today": date.today(),
         },

@@ -1,7 +1,8 @@
 """Reconciliation: orders and deals against the ERP invoices that bill them.
 
-Breaks by kind (count and amount at stake), their trend by month of the order or deal, and a
-filterable table down to the record, each system's id and value side by side.
+Breaks by kind (count and amount at stake), their trend (open per day, from dbt's snapshot of
+the breaks, and by month of the order or deal), and a filterable table down to the record, each
+system's id and value side by side.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from reports import breaks, charts, formats
+from reports import breaks, charts, formats, history
 from reports.db import Reader, like_pattern
 from reports.pages.common import href_for, month_label, month_range, month_start
 from reports.params import Choice, Month, Text, Value, parse
@@ -111,6 +112,28 @@ def trend_chart(reader: Reader, site: Site, page: str = "reconciliation") -> str
                                empty="no breaks: every order and won deal is invoiced right")
 
 
+def history_charts(reader: Reader, site: Site) -> dict[str, Any]:
+    """Orders and deals breaks open per day by kind, and their amount at stake per day."""
+    found = history.open_per_day(reader, site.now)
+    if found is None:
+        return {"history": None, "history_chart": "", "stake_history_chart": ""}
+
+    def href(kind: str) -> str | None:
+        return site.links.page("reconciliation", kind=kind)
+
+    currency = f" ({found.currencies[0]})" if len(found.currencies) == 1 else ""
+    return {
+        "history": found,
+        "history_chart": history.chart(found, breaks.KIND_NAMES, href=href,
+                                       title="Open breaks at the end of each day"),
+        "stake_history_chart": history.chart(
+            found, breaks.KIND_NAMES, href=href, amounts=True,
+            title=f"Amount at stake at the end of each day{currency}",
+            empty="nothing was at stake on these days"),
+        "stake_currency": currency,
+    }
+
+
 def render(reader: Reader, site: Site, raw: Mapping[str, str]) -> Page:
     """The reconciliation page."""
     values, notices = parse(raw, BREAKS_TABLE.fields)
@@ -140,6 +163,7 @@ def render(reader: Reader, site: Site, raw: Mapping[str, str]) -> Page:
                 amount_bars, title="Amount at stake by kind",
                 fmt=lambda v: formats.money(v, currencies[0] if len(currencies) == 1 else None)),
             "trend_chart": trend_chart(reader, site),
+            **history_charts(reader, site),
             "table": table,
             "filters": filters,
             "href": href_for(site.links, "reconciliation", filters),

@@ -3,7 +3,9 @@
 About ``fraction`` of the active contacts get a new phone, email or address and about ``fraction``
 of the invoices move on (DRAFT/SUBMITTED → AUTHORISED; AUTHORISED → PAID with a new payment, or
 VOIDED when nothing is paid). A tenth as many contacts and invoices are created, a twentieth as
-many contacts archived. Every change gets ``UpdatedDateUTC`` = now and a Xero webhook event.
+many contacts archived, and about ``fraction`` of the Items deleted (Xero deletes Items for real:
+they drop out of ``GET /Items``; stored archived, with the deletion time). Every contact and
+invoice change gets ``UpdatedDateUTC`` = now and a Xero webhook event (Xero sends none for Items).
 """
 
 from __future__ import annotations
@@ -162,11 +164,13 @@ def mutate(ctx: SystemContext, fraction: float, rng: random.Random) -> dict[str,
     n_archive = round(n_contacts / 20)
     n_new = max(1, round(n_contacts / 10))
     now = now_ms()
-    changed: dict[str, dict[str, Doc]] = {"contacts": {}, "invoices": {}, "payments": {}}
+    changed: dict[str, dict[str, Doc]] = {"contacts": {}, "invoices": {}, "payments": {},
+                                          "items": {}}
     event_list: list[Event] = []
     truth: list[tuple[str, str, str]] = []
     counts = {"contacts_updated": 0, "contacts_archived": 0, "contacts_created": 0,
-              "invoices_updated": 0, "invoices_created": 0, "payments_created": 0}
+              "invoices_updated": 0, "invoices_created": 0, "payments_created": 0,
+              "items_deleted": 0}
     with write_lock(ctx):
         sample = _sample(store, "contacts", n_contacts + n_archive, rng, "archived = 0")
         for doc in sample[:n_contacts]:
@@ -200,7 +204,13 @@ def mutate(ctx: SystemContext, fraction: float, rng: random.Random) -> dict[str,
             truth.append(("contacts", doc.id,
                           f"person-erp-{store.next_id('erp_new_person', 0):06d}"))
             counts["contacts_created"] += 1
-        items = store.query("items", "archived = 0", limit=200)
+        n_items = round(store.count("items", "archived = 0") * fraction)
+        deleted_items = _sample(store, "items", n_items, rng, "archived = 0")
+        for doc in deleted_items:
+            changed["items"][doc.id] = _touch(doc, now, archived=True)
+        counts["items_deleted"] = len(deleted_items)
+        gone = {doc.id for doc in deleted_items}
+        items = [d for d in store.query("items", "archived = 0", limit=200) if d.id not in gone]
         buyers = [d for d in changed["contacts"].values() if not d.archived] or sample
         for _ in range(n_new if store.count("invoices") else 0):
             doc = _new_invoice(store, rng, now, rng.choice(buyers), items)
@@ -220,6 +230,7 @@ def mutate(ctx: SystemContext, fraction: float, rng: random.Random) -> dict[str,
         "updated": counts["contacts_updated"] + counts["invoices_updated"],
         "created": counts["contacts_created"] + counts["invoices_created"],
         "archived": counts["contacts_archived"],
+        "deleted": counts["items_deleted"],
         **counts,
         "webhook_events": sent,
     }

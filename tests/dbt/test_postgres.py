@@ -69,3 +69,17 @@ def test_build_on_postgres_matches_and_reconciles(postgres_dsn: str, tmp_path: P
     assert precision >= 0.995 and recall >= 0.95
     kinds = {"order_missing_invoice", "invoice_amount_mismatch", "duplicate_invoice"}
     assert found == {(k, s, r) for k, s, r, _ in breaks if k in kinds}
+
+    # the incremental order_lines (contract types, delete+insert) runs again on Postgres
+    again = dbt("run", "--select", "order_lines", root=tmp_path, postgres_dsn=postgres_dsn)
+    assert again.returncode == 0, again.stdout[-3000:]
+    con = psycopg2.connect(postgres_dsn)
+    try:
+        cur = con.cursor()
+        cur.execute("select count(*), count(distinct order_line_id) from marts.order_lines")
+        lines, distinct_lines = cur.fetchone() or (0, 0)
+        cur.execute("select count(*) from staging.stg_shop__order_lines")
+        staged = (cur.fetchone() or (0,))[0]
+    finally:
+        con.close()
+    assert lines == distinct_lines == staged

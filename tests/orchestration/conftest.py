@@ -12,7 +12,8 @@ import pytest
 from tests.orchestration.support import MANIFEST, REPO
 
 DBT_DIR = REPO / "dbt_project"
-_SOURCES = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
+_SOURCES = ("models", "macros", "seeds", "snapshots", "tests", "udfs", "dbt_project.yml",
+            "profiles.yml")
 
 
 def _newest_source_mtime() -> float:

@@ -92,11 +92,50 @@ def test_raw_table_metadata_shows_rows_loaded_and_the_table_total(loop: Loop) ->
     assert contacts.metadata["rows_loaded"].value == in_warehouse > 0
     assert contacts.metadata["dagster/row_count"].value == in_warehouse
     assert contacts.metadata["window"].value == "incremental (changes since the last load)"
+    assert contacts.metadata["rows_updated"].value == 0  # a first load only inserts
+    deleted = loop.query("select count(*) from raw_crm.contacts where _goldloop_deleted")[0][0]
+    assert contacts.metadata["rows_flagged_deleted"].value == deleted
+    assert contacts.metadata["schema_changes"].value == 0
     orders = events[AssetKey(["shop", "orders"])].asset_materialization
     assert orders is not None
     assert orders.partition is not None  # the shop is partitioned: today's key
     children = orders.metadata["child_rows_loaded"].value
     assert isinstance(children, dict) and children["orders__line_items"] > 0
+
+
+def test_marts_and_syncs_show_breaks_match_rate_backlog_and_report_links(loop: Loop) -> None:
+    keys = {name: AssetKey(name.split("/")) for name in (
+        "dbt/customer_xref", "dbt/orders_vs_invoices", "dbt/employees", "sync/crm_contacts")}
+    latest = loop.instance.get_latest_materialization_events(list(keys.values()))
+    shown: dict[str, dict[str, Any]] = {}
+    for name, key in keys.items():
+        event = latest.get(key)
+        assert event is not None and event.asset_materialization is not None, name
+        shown[name] = {k: v.value for k, v in event.asset_materialization.metadata.items()}
+
+    xref = shown["dbt/customer_xref"]
+    assert 0 < xref["match_rate"] < 1
+    assert xref["golden_customers"] == loop.query("select count(*) from marts.customers")[0][0]
+    assert xref["report"].endswith("/customers")
+
+    breaks = shown["dbt/orders_vs_invoices"]
+    open_breaks = loop.query("select count(*) from marts.orders_vs_invoices")[0][0]
+    assert breaks["breaks_open"] == open_breaks > 0  # the sandbox seeds breaks
+    assert sum(breaks["breaks_open_by_break_kind"].values()) == open_breaks
+    assert breaks["report"].endswith("/reconciliation")
+    assert shown["dbt/employees"]["report"].endswith("/compliance")
+
+    sync = shown["sync/crm_contacts"]
+    assert sync["processed"] > 0 and sync["rejected"] >= 0
+    assert isinstance(sync["dead_letter_backlog"], int)
+    assert sync["report"].endswith("/syncs?sync=crm_contacts")
+
+    checks = [e.event_specific_data for e in loop.result.all_events
+              if e.event_type_value == "ASSET_CHECK_EVALUATION"
+              and e.event_specific_data.asset_key == keys["dbt/customer_xref"]]
+    linked = [c for c in checks if "report" in c.metadata]
+    assert linked and str(linked[0].metadata["report"].value).endswith(
+        "/quality?model=customer_xref")
 
 
 def test_a_three_day_backfill_materialises_exactly_those_partitions(loop: Loop) -> None:

@@ -61,6 +61,10 @@ def test_the_loop_runs_on_postgres_with_a_postgres_dagster_instance(
             sync = instance.get_latest_materialization_event(AssetKey(["sync", "crm_contacts"]))
             assert sync is not None and sync.asset_materialization is not None
             assert sync.asset_materialization.metadata["dead_letter_backlog"].value == 0
+            breaks = instance.get_latest_materialization_event(
+                AssetKey(["dbt", "orders_vs_invoices"]))
+            assert breaks is not None and breaks.asset_materialization is not None
+            open_breaks = breaks.asset_materialization.metadata["breaks_open"].value
         finally:
             instance.dispose()
             os.chdir(cwd)
@@ -71,7 +75,10 @@ def test_the_loop_runs_on_postgres_with_a_postgres_dagster_instance(
                 golden = cur.fetchone()
                 cur.execute("select count(*) from raw_crm.contacts")
                 contacts = cur.fetchone()
+                cur.execute("select count(*) from marts.orders_vs_invoices")
+                breaks_in_mart = cur.fetchone()
         finally:
             con.close()
         assert golden is not None and golden[0] > 200
         assert contacts is not None and contacts[0] > 200
+        assert breaks_in_mart is not None and open_breaks == breaks_in_mart[0] > 0

@@ -40,6 +40,7 @@ RUNS_QUERY = "{ runsOrError { ... on Runs { results { runId status } } } }"
 class DevServer:
     url: str
     warehouse: Path
+    log: Path
 
     def graphql(self, query: str) -> dict[str, Any]:
         response = httpx.post(f"{self.url}/graphql", json={"query": query}, timeout=10)
@@ -49,7 +50,7 @@ class DevServer:
 
 
 def _wait_loaded(server: DevServer, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 240
+    deadline = time.monotonic() + 900  # the dev instance allows the code server 600 s
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"dagster dev exited: {log.read_text()[-3000:]}")
@@ -96,7 +97,7 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path
              "-h", "127.0.0.1", "-p", str(port)],
             cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=default_signals)
-    server = DevServer(f"http://127.0.0.1:{port}", warehouse)
+    server = DevServer(f"http://127.0.0.1:{port}", warehouse, log)
     try:
         _wait_loaded(server, process, log)
         yield server
@@ -147,6 +148,31 @@ def _wait_for_text(driver: Any, *texts: str, timeout: float = 90) -> str:
     raise AssertionError(f"page never showed {texts}: {body[:1000]}")
 
 
+def _wait_until_gone(driver: Any, text: str, timeout: float = 120) -> None:
+    """Wait until the page no longer shows ``text`` (e.g. a loading note)."""
+    from selenium.webdriver.common.by import By
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text not in driver.find_element(By.TAG_NAME, "body").text:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"the page still shows {text!r} after {timeout:.0f}s")
+
+
+def _wait_for_run(server: DevServer, timeout: float) -> dict[str, Any]:
+    """The newest run once it has finished (a busy machine may take minutes to start it)."""
+    deadline = time.monotonic() + timeout
+    runs: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        runs = server.graphql(RUNS_QUERY)["runsOrError"]["results"]
+        if runs and runs[0]["status"] in ("SUCCESS", "FAILURE", "CANCELED"):
+            return runs[0]
+        time.sleep(2)
+    raise AssertionError(f"no run finished within {timeout:.0f}s: {runs[:1]}\n"
+                         f"{server.log.read_text()[-3000:]}")
+
+
 def _dismiss_welcome(driver: Any) -> None:
     from selenium.webdriver.common.by import By
 
@@ -163,8 +189,8 @@ def test_the_ui_shows_the_asset_graph_and_a_materialisation_succeeds(
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser.get(f"{dev_server.url}/asset-groups")
     _wait_for_text(browser, "Global asset lineage", "ingest", "transform", "activate")
-    time.sleep(1)
     _dismiss_welcome(browser)
+    _wait_until_gone(browser, "fetching statuses")
     time.sleep(1)
     browser.save_screenshot(str(ARTIFACTS / "dagster-asset-groups.png"))
 
@@ -181,14 +207,13 @@ def test_the_ui_shows_the_asset_graph_and_a_materialisation_succeeds(
     WebDriverWait(browser, 60).until(expected_conditions.element_to_be_clickable(
         (By.XPATH, "//button[normalize-space()='Materialize']"))).click()
     _wait_for_text(browser, "Launched run")
-    deadline = time.monotonic() + 240
-    status = None
-    while time.monotonic() < deadline and status not in ("SUCCESS", "FAILURE", "CANCELED"):
+    # the run's own process loads the code location and parses dbt: minutes on a busy machine
+    run = _wait_for_run(dev_server, timeout=900)
+    browser.get(f"{dev_server.url}/runs/{run['runId']}")
+    if run["status"] != "SUCCESS":
         time.sleep(2)
-        runs = dev_server.graphql(RUNS_QUERY)["runsOrError"]["results"]
-        status = runs[0]["status"] if runs else None
-    assert status == "SUCCESS"
-    browser.get(f"{dev_server.url}/runs/{runs[0]['runId']}")
+        browser.save_screenshot(str(ARTIFACTS / "dagster-run-failed.png"))
+    assert run["status"] == "SUCCESS", dev_server.log.read_text()[-3000:]
     _wait_for_text(browser, "Success")
     time.sleep(2)
     browser.save_screenshot(str(ARTIFACTS / "dagster-run-succeeded.png"))

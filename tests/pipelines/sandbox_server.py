@@ -10,7 +10,7 @@ import importlib
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,10 +80,43 @@ class RunningSystem:
         return result
 
 
+Rewrite = Callable[[str, str, bytes], bytes]
+"""(path, query string, response body) -> the body to send instead."""
+
+
+def _rewriting(send: Any, path: str, query: str, rewrite: Rewrite) -> Any:
+    """An ASGI ``send`` that buffers the response and sends ``rewrite``'s body instead."""
+    start: dict[str, Any] = {}
+    chunks: list[bytes] = []
+
+    async def wrapped(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+            return
+        if message["type"] != "http.response.body":
+            await send(message)
+            return
+        chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        body = rewrite(path, query, b"".join(chunks))
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+    return wrapped
+
+
 @contextmanager
 def serve_system(system: str, world: World, data_dir: Path, *,
-                 limits: Limits | None = None) -> Iterator[RunningSystem]:
-    """Seed ``system`` from ``world`` into ``data_dir`` and serve it until the block ends."""
+                 limits: Limits | None = None,
+                 rewrite: Rewrite | None = None) -> Iterator[RunningSystem]:
+    """Seed ``system`` from ``world`` into ``data_dir`` and serve it until the block ends.
+
+    ``rewrite`` edits every vendor response body (not ``/_sandbox``) before it is sent: a way
+    to make the emulator misbehave as the real vendor may (e.g. serve a record twice).
+    """
     port = free_port()
     config = SandboxConfig(limits=limits or Limits(enabled=False),
                            ports={"crm": port, "erp": port, "shop": port, "hr": port})
@@ -120,7 +153,8 @@ def serve_system(system: str, world: World, data_dir: Path, *,
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        await app(scope, replay, send)
+        out = send if rewrite is None else _rewriting(send, scope["path"], query, rewrite)
+        await app(scope, replay, out)
 
     server = uvicorn.Server(uvicorn.Config(timed, host="127.0.0.1", port=port,
                                            log_level="warning", access_log=False))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import json
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +16,13 @@ import pytest
 
 from goldloop.errors import SourceError
 from goldloop.settings import Settings
-from pipelines.common.incremental import to_epoch_ms
+from pipelines.common.incremental import iso_ms, to_epoch_ms
 from pipelines.common.summary import SystemSummary
+from pipelines.crm.objects import CONTACTS
 from pipelines.run import extract
 from sandbox.config import Limits
 from sandbox.world.model import World
-from tests.pipelines.sandbox_server import RunningSystem, serve_system, small_world
+from tests.pipelines.sandbox_server import Rewrite, RunningSystem, serve_system, small_world
 from tests.pipelines.warehouses import duckdb_settings, postgres_settings, rows, scalar
 
 OBJECTS = ("contacts", "companies", "deals", "line_items", "products", "owners")
@@ -30,10 +33,12 @@ def crm_world() -> World:
     return small_world("crm")
 
 
-@pytest.fixture
-def crm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningSystem]:
+@contextmanager
+def serving_crm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                rewrite: Rewrite | None = None) -> Iterator[RunningSystem]:
+    """The CRM emulator, with the connector pointed at it through env config."""
     monkeypatch.chdir(tmp_path)
-    with serve_system("crm", crm_world(), tmp_path / "sandbox") as running:
+    with serve_system("crm", crm_world(), tmp_path / "sandbox", rewrite=rewrite) as running:
         monkeypatch.setenv("SOURCES__CRM__BASE_URL", running.base_url)
         monkeypatch.setenv("SOURCES__CRM__ACCESS_TOKEN", running.credentials.crm_token)
         monkeypatch.setenv("SOURCES__CRM__BACKOFF_FACTOR", "0.01")
@@ -41,6 +46,12 @@ def crm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningSyst
         monkeypatch.setenv("SOURCES__CRM__SEARCH_REQUESTS_PER_SECOND", "0")
         # these tests check deletes after every run: sweep the archived lists each time
         monkeypatch.setenv("SOURCES__CRM__ARCHIVED_SWEEP_EVERY_HOURS", "0")
+        yield running
+
+
+@pytest.fixture
+def crm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningSystem]:
+    with serving_crm(tmp_path, monkeypatch) as running:
         yield running
 
 
@@ -313,3 +324,65 @@ def test_full_refresh_reloads_everything(crm: RunningSystem, tmp_path: Path) -> 
     again = run(settings, full_refresh=True)
     assert loaded(again)["contacts"] == crm.counts()["contacts"]["total"]
     assert_equals_sandbox(settings, crm)
+
+
+class ListedTwice:
+    """Add one live contact, archived, to the first archived-contacts page of a run.
+
+    HubSpot lists a record restored (or archived) while a first load reads the lists in both the
+    live and the archived list. ``archived_is_newer``: the archived copy is the later version.
+    """
+
+    def __init__(self, record: dict[str, Any], archived_is_newer: bool) -> None:
+        shift = timedelta(minutes=1 if archived_is_newer else -1)
+        moment = datetime.fromisoformat(record["updatedAt"].replace("Z", "+00:00")) + shift
+        wanted = set(CONTACTS.all_properties())
+        self.copy = {**record, "archived": True, "archivedAt": iso_ms(moment),
+                     "updatedAt": iso_ms(moment),
+                     "properties": {k: v for k, v in record["properties"].items() if k in wanted}}
+        self.done = False
+
+    def __call__(self, path: str, query: str, body: bytes) -> bytes:
+        if self.done or path != "/crm/v3/objects/contacts" or "archived=true" not in query:
+            return body
+        payload = json.loads(body)
+        payload["results"].append(self.copy)
+        self.done = True
+        return json.dumps(payload).encode()
+
+
+@pytest.mark.parametrize("archived_is_newer", [False, True], ids=["restored", "archived"])
+def test_a_record_listed_live_and_archived_in_the_first_load_is_stored_once_newest(
+        tmp_path: Path, warehouse: Settings, monkeypatch: pytest.MonkeyPatch,
+        archived_is_newer: bool) -> None:
+    record = next(d.body for d in crm_world_docs(tmp_path) if not d.archived)
+    twice = ListedTwice(record, archived_is_newer)
+    said: list[str] = []
+    with serving_crm(tmp_path, monkeypatch, rewrite=twice) as crm:
+        (first,) = extract(["crm"], settings=warehouse, progress=said.append)
+        assert twice.done
+        stored = rows(warehouse, "SELECT updated_at, _goldloop_deleted FROM raw_crm.contacts "
+                                 f"WHERE id = '{record['id']}'")
+        newest = max(to_epoch_ms(record["updatedAt"]), to_epoch_ms(twice.copy["updatedAt"]))
+        assert [(to_epoch_ms(at), flagged) for at, flagged in stored] == [
+            (newest, archived_is_newer)]
+        assert any("came twice in the first load" in line for line in said)
+        assert first.warnings == []
+        counts = crm.counts()["contacts"]
+        assert rows(warehouse, "SELECT count(*), count(DISTINCT id), count(*) FILTER "
+                               "(WHERE _goldloop_deleted) FROM raw_crm.contacts") == [
+            (counts["total"], counts["total"], counts["archived"] + archived_is_newer)]
+        assert sum(loaded(run(warehouse)).values()) == 0  # later runs merge as before
+
+
+def crm_world_docs(tmp_path: Path) -> list[Any]:
+    """The contacts the emulator will serve (seeded into a scratch store)."""
+    from sandbox.crm.seed import seed
+    from sandbox.store import Store
+
+    store = Store(tmp_path / "scratch.sqlite")
+    try:
+        seed(crm_world(), store)
+        return store.query("contacts", "archived = 0", limit=5)
+    finally:
+        store.close()

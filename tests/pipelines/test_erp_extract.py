@@ -145,7 +145,7 @@ def test_full_then_nothing_then_exactly_the_changes(tmp_path: Path, warehouse: S
                 changed = {d.id for d in run.docs(table, "updated_ms >= ?", (before,))}
                 assert ids_in_load(run, table, loaded.load_ids[-1]) == changed, table
                 assert rows_in_load(run, table, loaded.load_ids[-1]) == len(changed), table
-        assert changes["contacts_archived"] > 0
+        assert changes["contacts_archived"] > 0 and changes["items_deleted"] > 0
 
         # archived contacts, voided / deleted invoices and credit notes: flagged, never dropped
         for table, status_field, statuses in (
@@ -158,6 +158,8 @@ def test_full_then_nothing_then_exactly_the_changes(tmp_path: Path, warehouse: S
             assert flagged(run, table) == expected, table
             rows = run.sql(f"SELECT count(*) FROM raw_erp.{table}")
             assert rows[0][0] == len(served), table
+        # items Xero deleted (gone from GET /Items) are found by the sweep and flagged
+        assert flagged(run, "items") == {d.id for d in run.docs("items", "archived = 1")}
         assert run.extract().rows_loaded == 0
 
     # one client, two servers: every request, full and If-Modified-Since, is valid per Xero's spec
@@ -318,3 +320,41 @@ def assert_requests_match(sent: list[requests.PreparedRequest], spec_file: str,
         problems = check(api, httpx.Response(200, request=as_sent), host_url=SPEC_HOST,
                          request_only=True)
         assert problems == [], (request.url, problems)
+
+
+# -- deleted items -----------------------------------------------------------------------------
+def test_items_xero_deletes_are_flagged_with_their_last_values(
+        erp: ErpRun, monkeypatch: pytest.MonkeyPatch) -> None:
+    erp.extract()
+    gone = erp.docs("items", "archived = 0")[:2]
+    ids = "', '".join(d.id for d in gone)
+    last_known = erp.sql("SELECT item_id, code, name, sales_details__unit_price "
+                         f"FROM raw_erp.items WHERE item_id IN ('{ids}') ORDER BY item_id")
+    for doc in gone:  # Xero deletes an Item for real: the emulator stops listing it
+        erp.sandbox.ctx.store.put("items", Doc(doc.id, now_ms(), doc.body, archived=True,
+                                               key=doc.key))
+    served = httpx.get(f"{erp.sandbox.base_url}/Items", headers={
+        "Authorization": f"Bearer {erp.sandbox.credentials.erp_token}",
+        "xero-tenant-id": erp.sandbox.credentials.erp_tenant_id}).json()["Items"]
+    assert not {d.id for d in gone} & {i["ItemID"] for i in served}
+
+    summary = erp.extract()
+    items = next(t for t in summary.tables if t.table == "items")
+    assert (items.rows_loaded, items.rows_flagged_deleted) == (2, 2)
+    rows = erp.sql("SELECT item_id, code, name, sales_details__unit_price "
+                   "FROM raw_erp.items WHERE _goldloop_deleted ORDER BY item_id")
+    assert rows == last_known and len(rows) == 2  # flagged, with their last known values
+    live = erp.sql("SELECT count(*) FROM raw_erp.items WHERE NOT _goldloop_deleted")
+    assert live[0][0] == len(served)
+    assert erp.extract().rows_loaded == 0  # found once, not again
+
+    # a full refresh replaces the tables: the deleted items survive it, flagged
+    erp.extract(full_refresh=True)
+    rows = erp.sql("SELECT item_id FROM raw_erp.items WHERE _goldloop_deleted")
+    assert sorted(r[0] for r in rows) == sorted(d.id for d in gone)
+
+    # the sweep can be turned off (sources.erp.item_delete_sweep)
+    monkeypatch.setenv("SOURCES__ERP__ITEM_DELETE_SWEEP", "false")
+    requests_before = erp.extract().requests
+    monkeypatch.delenv("SOURCES__ERP__ITEM_DELETE_SWEEP")
+    assert erp.extract().requests == requests_before + 1  # the sweep costs one request

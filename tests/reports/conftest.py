@@ -25,6 +25,7 @@ from goldloop.settings import Settings
 
 CUSTOMERS = 100
 SEED = 42
+REUSE_ENV = "GOLDLOOP_TEST_REPORT_WORLD"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "reports"
 
 
@@ -72,11 +73,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> ReportWorld:
 
     Built once per session (the first worker builds, the others wait on the lock), with the
     dictionary's column lineage computed once into dbt's target folder for every worker.
+    ``GOLDLOOP_TEST_REPORT_WORLD=<folder>`` reuses the world an earlier run built there (its
+    ``reports_world`` folder under pytest's temporary folder); the tests never write to it.
     """
     from reports.db import open_reader
     from reports.lineage import lineage_for
     from tests.dbt.world import build_world
 
+    reuse = os.environ.get(REUSE_ENV, "")
+    if reuse:  # a world an earlier run built (iterating on the report tests)
+        shared = Path(reuse)
+        assert (shared / "built.json").exists(), f"{REUSE_ENV}={reuse} holds no built world"
+        return ReportWorld(Path(json.loads((shared / "built.json").read_text())["warehouse"]),
+                           shared / "target")
     shared = _session_folder(tmp_path_factory, "reports_world")
     done = shared / "built.json"
     with FileLock(str(shared / "build.lock")):

@@ -118,6 +118,23 @@ def test_every_served_page_loads_clean_with_its_charts(browser: Any, live_url: s
     (artifacts / "served-page-seconds.json").write_text(json.dumps(timings, indent=2))
 
 
+def test_the_breaks_trend_is_drawn(browser: Any, live_url: str) -> None:
+    for path, title in (("/", "Breaks open at the end of each day"),
+                        ("/reconciliation", "Open breaks at the end of each day"),
+                        ("/reconciliation", "Amount at stake at the end of each day")):
+        browser.get(live_url + path)
+        marks = browser.execute_script(
+            "return Array.from(document.querySelectorAll('svg.chart'))"
+            ".filter(s => (s.getAttribute('aria-label') || '').startsWith(arguments[0]))"
+            ".map(s => s.querySelectorAll('rect.bar').length)", title)
+        assert marks and marks[0] > 0, f"{path}: {title!r} not drawn"
+    # the Dagster links go to loopback's Dagster UI by default, and are never fetched
+    links = browser.find_elements("css selector", "p.dagster a[data-dagster]")
+    assert links and all(a.get_attribute("href").startswith("http://127.0.0.1:3000/assets/")
+                         for a in links)
+    assert browser.get_log("browser") == []
+
+
 def test_search_in_the_browser_opens_the_customer(browser: Any, live_url: str,
                                                   world: ReportWorld, artifacts: Path) -> None:
     customer_id, email = world.query(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -63,3 +65,77 @@ def test_build_writes_a_site_that_opens_from_disk(static_site: StaticSite) -> No
     pages = {p.name for p in out.glob("*.html")}
     assert {"customers.html", "conflicts.html", "quality.html", "compliance.html",
             "dictionary.html", "reconciliation--kind-duplicate_invoice.html"} <= pages
+
+
+def _free_port_in_range(first: int = 19740, last: int = 19799) -> int:
+    """A free port of the range this project's report tests use."""
+    import socket
+
+    for port in range(first, last + 1):
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) != 0:
+                return port
+    raise AssertionError(f"no free port in {first}-{last}")
+
+
+def test_serve_in_the_background_then_stop(world: ReportWorld, tmp_path: Path) -> None:
+    port = _free_port_in_range()
+    state = tmp_path / "state"
+    env = {**os.environ, "GOLDLOOP_WAREHOUSE": str(world.warehouse)}
+    env.pop("GOLDLOOP_REPORT_TOKEN", None)
+
+    def report(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "goldloop.cli", "report", *args,
+                               "--state-dir", str(state)], env=env, capture_output=True,
+                              text=True, timeout=120, check=False)
+
+    started = report("serve", "--background", "--port", str(port), "--dbt-target",
+                     str(world.dbt_target))
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        assert started.returncode == 0, started.stderr
+        assert f"goldloop reports: {url}" in started.stdout
+        assert "started in the background" in started.stdout
+        pid = json.loads((state / "report-server.json").read_text())["pid"]
+        response = httpx.get(url, timeout=30)
+        assert response.status_code == 200 and "Overview · goldloop reports" in response.text
+        again = report("serve", "--background", "--port", str(port))
+        assert again.returncode == 0, again.stderr
+        assert f"goldloop reports: {url}" in again.stdout
+        assert f"already running, pid {pid}" in again.stdout
+    finally:
+        stopped = report("stop")
+    assert stopped.returncode == 0
+    assert f"stopped the server on {url} (pid {pid})" in stopped.stdout
+    assert not (state / "report-server.json").exists()
+    with pytest.raises(httpx.TransportError):
+        httpx.get(url, timeout=5)
+    assert "no background server is running" in report("stop").stdout
+
+
+def test_background_start_refuses_a_port_in_use(tmp_path: Path) -> None:
+    import socket
+
+    from reports.background import start
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", _free_port_in_range(19700, 19739)))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(ConfigError, match=f"port {port} on 127.0.0.1 is already in use"):
+            start(tmp_path / "state", port=port)
+    assert not (tmp_path / "state" / "report-server.json").exists()
+
+
+def test_a_stale_pid_file_is_not_a_running_server(tmp_path: Path) -> None:
+    from reports.background import running
+
+    state = tmp_path / "state"
+    state.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    (state / "report-server.json").write_text(json.dumps({
+        "pid": int(dead.stdout), "host": "127.0.0.1", "port": 1, "url": "http://x/",
+        "log": "x", "started_at": "2026-01-01T00:00:00+00:00"}))
+    assert running(state) is None
+    assert not (state / "report-server.json").exists()

@@ -6,6 +6,8 @@
       company_key   the company the person works for: the e-mail's domain unless it is a
                     free-mail domain (seed free_email_domains), else the web domain of the
                     CRM company the contact is associated with
+      is_free_email the e-mail is at a free-mail domain (two such addresses with the same local
+                    part are two people as often as one)
       region_key    where the person lives: the address's country, else the phone's country
                     code (US and Canada share +1, so both read as NA) -#}
 with
@@ -55,6 +57,7 @@ final as (
             case when free_email_domains.domain is null
                 then nullif(with_parts.email_domain, '') end,
             with_parts.crm_company_domain) as company_key,
+        free_email_domains.domain is not null as is_free_email,
         coalesce(
             case when with_parts.country_code in ('US', 'CA') then 'NA'
                 else with_parts.country_code end,

@@ -1,10 +1,43 @@
 {#- Deterministic match keys: records that share a key (same rule, same value) are the same
     customer. A cross-reference is a key too: a CRM contact carries its own id as `crm_ref` and
-    the ERP contact whose ContactNumber names it carries the same value. -#}
+    the ERP contact whose ContactNumber names it carries the same value; a shop customer carries
+    the ERP contact its orders were invoiced to (Xero Reference = <shop>/<order name>). -#}
 with
 
 records as (
     select * from {{ ref('int_customer_records') }}
+),
+
+orders as (
+    select customer_record_id, order_reference from {{ ref('stg_shop__orders') }}
+    where customer_record_id is not null
+),
+
+sales_invoices as (
+    select contact_id, reference from {{ ref('stg_erp__invoices') }}
+    where is_sales_invoice and contact_id is not null and reference is not null
+),
+
+-- the ERP contacts that are people: an account billed for many buyers (a shop's cash-sale
+-- account) names no person and links nobody
+person_erp_contacts as (
+    select record_key, record_id as contact_id from records
+    where system = 'erp' and (first_name_key is not null or last_name_key is not null)
+),
+
+shop_customers as (
+    select record_key, record_id as customer_record_id from records where system = 'shop'
+),
+
+order_invoices as (
+    select distinct
+        shop_customers.record_key as shop_record_key,
+        person_erp_contacts.record_key as erp_record_key,
+        person_erp_contacts.contact_id
+    from orders
+    inner join shop_customers on orders.customer_record_id = shop_customers.customer_record_id
+    inner join sales_invoices on orders.order_reference = sales_invoices.reference
+    inner join person_erp_contacts on sales_invoices.contact_id = person_erp_contacts.contact_id
 ),
 
 keys as (
@@ -64,6 +97,15 @@ keys as (
     from records
     where street_key is not null and postcode_key is not null
         and last_name_key is not null and first_name_key is not null
+
+    union all
+
+    -- a shop customer and the ERP contact its orders were invoiced to
+    select shop_record_key, 'order_invoice', contact_id from order_invoices
+
+    union all
+
+    select erp_record_key, 'order_invoice', contact_id from order_invoices
 ),
 
 final as (

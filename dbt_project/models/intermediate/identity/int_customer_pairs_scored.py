@@ -7,7 +7,11 @@ matches gets m = 0, which Splink 5 rejects), and a build must not. The u probabi
 two different people agree by chance) are estimated from the data by random sampling (fixed
 seed), names carry term-frequency adjustments (two "Michael Smith" records say less than two
 "Mitchell Rodgers"), and the prior (probability that two random records match) is estimated
-from the deterministic rules. Pairs scoring at least the review threshold are kept.
+from the deterministic rules. Pairs scoring at least the candidate threshold are kept (the
+decisions on them are int_customer_pairs_decided's), each with `agrees_beyond_names`: whether
+the two records agree on anything but their names (e-mail, phone, street address, company). Two
+records that only share a name are as often two namesakes as one person, and the more customers
+the more namesakes: the decisions ask more of such pairs.
 
 DuckDB only: dbt-postgres runs no Python models (see the README for the Postgres path).
 """
@@ -24,6 +28,7 @@ OUTPUT_SCHEMA = pa.schema([
     pa.field("record_key_b", pa.string()),
     pa.field("match_weight", pa.float64()),
     pa.field("match_probability", pa.float64()),
+    pa.field("agrees_beyond_names", pa.bool_()),
 ])
 
 # The comparisons: per compared field, its levels in order (the first that holds applies) as
@@ -66,25 +71,30 @@ COMPARISONS: dict[str, list[Level]] = {
     ],
     "email": [
         ("null", _null("email_key"), None, None),
-        ("exact", _eq("email_key"), 0.70, None),
+        ("exact", _eq("email_key"), 0.80, None),
+        # a typo in a company's domain; two free-mail providers (gmx.com, me.com) are two
+        # addresses, whatever their spelling distance
         ("domain typo", "email_local_l = email_local_r"
-         " and levenshtein(email_key_l, email_key_r) <= 2", 0.05, None),
-        ("different", "true", 0.25, None),
+         " and levenshtein(email_key_l, email_key_r) <= 2"
+         " and not (is_free_email_l and is_free_email_r)", 0.05, None),
+        ("different", "true", 0.15, None),
     ],
     "phone": [
         ("null", _null("phone_key"), None, None),
-        ("exact", _eq("phone_key"), 0.95, None),
-        ("different", "true", 0.05, None),
+        ("exact", _eq("phone_key"), 0.97, None),
+        ("different", "true", 0.03, None),
     ],
     "address": [
         ("null", f"({_null('postcode_key')}) and ({_null('city_key')})", None, None),
-        ("same street and postcode", f"{_eq('postcode_key')} and ({_jw('street_key', 0.88)})",
-         0.85, None),
+        # the same building: neighbours share a postcode and a street, not a house number
+        ("same street and postcode", f"{_eq('postcode_key')} and ({_jw('street_key', 0.88)})"
+         " and (house_number_l = house_number_r"
+         " or house_number_l is null or house_number_r is null)", 0.88, None),
         ("same postcode, street unknown", f"{_eq('postcode_key')} and ({_null('street_key')})",
          0.05, None),
         ("same postcode, other street", _eq("postcode_key"), 0.01, None),
         ("same city", _eq("city_key"), 0.03, None),
-        ("different", "true", 0.06, None),
+        ("different", "true", 0.03, None),
     ],
     "company": [
         ("null", _null("company_key"), None, None),
@@ -94,9 +104,17 @@ COMPARISONS: dict[str, list[Level]] = {
     ],
     "region": [
         ("null", _null("region_key"), None, None),
-        ("exact", _eq("region_key"), 0.97, None),
-        ("different", "true", 0.03, None),
+        ("exact", _eq("region_key"), 0.99, None),
+        ("different", "true", 0.01, None),
     ],
+}
+
+# The levels that are agreement on something other than a name.
+EVIDENCE_BEYOND_NAMES: dict[str, tuple[str, ...]] = {
+    "email": ("exact", "domain typo"),
+    "phone": ("exact",),
+    "address": ("same street and postcode", "same postcode, street unknown"),
+    "company": ("exact", "typo"),
 }
 
 # Pairs compared: same family name and first initial, same first name and family initial
@@ -135,8 +153,48 @@ def comparisons() -> list[Any]:
     ]
 
 
-def score_pairs(features: pa.Table, review_threshold: float, seed: int) -> pa.Table:
-    """Pairs of ``features`` records scoring at least ``review_threshold``, best first."""
+def gamma_value(levels: list[Level], label: str) -> int:
+    """Splink's comparison vector value of the level ``label`` (null -1, the last level 0).
+
+    >>> gamma_value(COMPARISONS["phone"], "exact"), gamma_value(COMPARISONS["phone"], "null")
+    (1, -1)
+    """
+    graded = [level[0] for level in levels if level[2] is not None]
+    if label not in graded:
+        return -1
+    return len(graded) - 1 - graded.index(label)
+
+
+def agrees_beyond_names_sql() -> str:
+    """SQL on Splink's gamma_<comparison> columns: the pair agrees on more than names.
+
+    >>> agrees_beyond_names_sql().startswith("gamma_email in (2, 1)")
+    True
+    """
+    def values(name: str, labels: tuple[str, ...]) -> str:
+        return ", ".join(str(gamma_value(COMPARISONS[name], label)) for label in labels)
+
+    return " or ".join(f"gamma_{name} in ({values(name, labels)})"
+                       for name, labels in EVIDENCE_BEYOND_NAMES.items())
+
+
+def with_house_numbers(features: pa.Table) -> pa.Table:
+    """``features`` with ``house_number``: the leading number of the street line (12a maple st)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.register("features", features)
+        return con.sql("""
+            select *, nullif(regexp_extract(street_key, '^[0-9]+[a-z]?'), '') as house_number
+            from features
+        """).to_arrow_table()
+    finally:
+        con.close()
+
+
+def score_pairs(features: pa.Table, candidate_threshold: float, seed: int) -> pa.Table:
+    """Pairs of ``features`` records scoring at least ``candidate_threshold``, best first."""
     if features.num_rows < MIN_RECORDS:
         return OUTPUT_SCHEMA.empty_table()
 
@@ -149,11 +207,12 @@ def score_pairs(features: pa.Table, review_threshold: float, seed: int) -> pa.Ta
         link_type="dedupe_only",
         unique_id_column_name="record_key",
         comparisons=comparisons(),
+        retain_intermediate_calculation_columns=True,
         blocking_rules_to_generate_predictions=[block_on(*keys) for keys in BLOCKING_KEYS],
         probability_two_random_records_match=1 / features.num_rows,
     )
     db_api = DuckDBAPI()
-    linker = Linker(db_api.register(features), settings)
+    linker = Linker(db_api.register(with_house_numbers(features)), settings)
     try:
         linker.training.estimate_probability_two_random_records_match(
             [block_on(*keys) for keys in PRIOR_RULES], recall=PRIOR_RULES_RECALL)
@@ -161,13 +220,14 @@ def score_pairs(features: pa.Table, review_threshold: float, seed: int) -> pa.Ta
         # no pair the rules match (a tiny or empty warehouse): keep the 1 / records prior
         logging.getLogger(__name__).warning("prior not estimated: kept 1 / records")
     linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=seed)
-    predictions = linker.inference.predict(threshold_match_probability=review_threshold)
+    predictions = linker.inference.predict(threshold_match_probability=candidate_threshold)
     table = db_api.duckdb_con.sql(f"""
         select
             least(record_key_l, record_key_r) as record_key_a,
             greatest(record_key_l, record_key_r) as record_key_b,
             cast(match_weight as double) as match_weight,
-            cast(match_probability as double) as match_probability
+            cast(match_probability as double) as match_probability,
+            coalesce({agrees_beyond_names_sql()}, false) as agrees_beyond_names
         from {predictions.physical_name}
         order by match_probability desc, record_key_a, record_key_b
     """).to_arrow_table()
@@ -177,6 +237,6 @@ def score_pairs(features: pa.Table, review_threshold: float, seed: int) -> pa.Ta
 def model(dbt: Any, session: Any) -> pa.Table:
     dbt.config(materialized="table")
     features = dbt.ref("int_customer_match_features").to_arrow_table()
-    review_threshold = float(dbt.config.get("review_threshold"))
+    candidate_threshold = float(dbt.config.get("candidate_threshold"))
     seed = int(dbt.config.get("sampling_seed"))
-    return score_pairs(features, review_threshold, seed)
+    return score_pairs(features, candidate_threshold, seed)

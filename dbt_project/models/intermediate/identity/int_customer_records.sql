@@ -1,7 +1,29 @@
 {#- Every customer record of every system in one shape: the identity layer's input.
     CRM contacts, ERP contacts and shop customers (each shop's own record), with the golden
     candidate values (already normalised in staging), fold-case match fields and the anchor
-    label that orders records oldest first for stable golden ids. -#}
+    label that orders records oldest first for stable golden ids.
+
+    `record_sources` says where each column comes from per source; a column not named takes the
+    source's column of the same name. -#}
+{%- set columns = ['record_id', 'crm_contact_ref', 'erp_contact_ref', 'email', 'first_name',
+    'last_name', 'phone', 'address_line1', 'city', 'region', 'postcode', 'country_code',
+    'has_marketing_consent', 'created_at', 'updated_at', 'is_deleted'] -%}
+{%- set record_sources = {
+    'crm_contacts': {
+        'system': 'crm', 'object': 'contacts', 'record_id': 'contact_id',
+        'crm_contact_ref': 'contact_id', 'erp_contact_ref': 'erp_contact_id',
+        'has_marketing_consent': 'not is_email_opted_out'},
+    'erp_contacts': {
+        'system': 'erp', 'object': 'contacts', 'record_id': 'contact_id',
+        'crm_contact_ref': 'contact_number', 'erp_contact_ref': 'contact_id',
+        'has_marketing_consent': 'cast(null as boolean)',
+        'created_at': 'cast(null as timestamp)'},
+    'shop_customers': {
+        'system': 'shop', 'object': 'customers', 'record_id': 'customer_record_id',
+        'crm_contact_ref': 'cast(null as ' ~ dbt.type_string() ~ ')',
+        'erp_contact_ref': 'cast(null as ' ~ dbt.type_string() ~ ')',
+        'has_marketing_consent': 'accepts_marketing'},
+} -%}
 with
 
 crm_contacts as (
@@ -21,72 +43,18 @@ domain_corrections as (
 ),
 
 unioned as (
+    {%- for relation, spec in record_sources.items() %}
     select
-        'crm' as system,
-        'contacts' as object,
-        contact_id as record_id,
-        contact_id as crm_contact_ref,
-        erp_contact_id as erp_contact_ref,
-        email,
-        first_name,
-        last_name,
-        phone,
-        address_line1,
-        city,
-        region,
-        postcode,
-        country_code,
-        not is_email_opted_out as has_marketing_consent,
-        created_at,
-        updated_at,
-        is_deleted
-    from crm_contacts
-
+        '{{ spec['system'] }}' as system,
+        '{{ spec['object'] }}' as object,
+        {%- for column in columns %}
+        {{ spec.get(column, column) }} as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ relation }}
+    {% if not loop.last %}
     union all
-
-    select
-        'erp',
-        'contacts',
-        contact_id,
-        contact_number,
-        contact_id,
-        email,
-        first_name,
-        last_name,
-        phone,
-        address_line1,
-        city,
-        region,
-        postcode,
-        country_code,
-        cast(null as boolean),
-        cast(null as timestamp),
-        updated_at,
-        is_deleted
-    from erp_contacts
-
-    union all
-
-    select
-        'shop',
-        'customers',
-        customer_record_id,
-        cast(null as varchar),
-        cast(null as varchar),
-        email,
-        first_name,
-        last_name,
-        phone,
-        address_line1,
-        city,
-        region,
-        postcode,
-        country_code,
-        accepts_marketing,
-        created_at,
-        updated_at,
-        is_deleted
-    from shop_customers
+    {% endif %}
+    {%- endfor %}
 ),
 
 with_email_parts as (

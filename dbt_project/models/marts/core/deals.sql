@@ -35,7 +35,7 @@ final as (
         deals.deal_stage,
         deals.currency_code,
         deals.amount,
-        coalesce(invoiced.invoiced_amount, 0) as invoiced_amount,
+        cast(coalesce(invoiced.invoiced_amount, 0) as decimal(18, 2)) as invoiced_amount,
         coalesce(invoiced.invoice_count, 0) as invoice_count,
         deals.is_closed,
         deals.is_closed_won,

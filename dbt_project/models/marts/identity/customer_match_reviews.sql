@@ -1,8 +1,8 @@
 {#- The data steward's queue: pairs of customer records that probabilistic matching scored
-    between identity_review_threshold and identity_match_threshold and that are still two
-    golden customers, with both records' values side by side. A decision goes into
-    seeds/customer_match_overrides.csv (force_match or force_split); the next build honours it
-    and the pair leaves this queue. -#}
+    from identity_review_threshold up without merging them (int_customer_pairs_decided) and
+    that are still two golden customers, with both records' values side by side. A decision
+    goes into seeds/customer_match_overrides.csv (force_match or force_split); the next build
+    honours it and the pair leaves this queue. -#}
 {%- set fields = ['system', 'record_id', 'email', 'first_name', 'last_name', 'phone',
                   'address_line1', 'postcode', 'city', 'country_code', 'updated_at'] -%}
 with

@@ -1,0 +1,299 @@
+"""The model (dbt) at scale: build time per layer and model, and customer matching accuracy.
+
+Seeds a sandbox world, extracts all four systems into a fresh DuckDB warehouse, runs
+``dbt build`` on ``dbt_project/`` and reports:
+
+- the build's wall time, the time of each layer (staging, intermediate, marts, seeds, tests) and
+  of the slowest models, from dbt's ``run_results.json``;
+- customer matching against the sandbox's ground truth, pairwise over records: rules only,
+  Splink only and the two combined (what ``customer_xref`` holds);
+- with ``--incremental``: 1 % of the records changed, an incremental extract and a second
+  ``dbt build``, its wall time against the full build's.
+
+    python -m benchmarks.model [--customers 100000] [--incremental] [--keep DIR]
+    python -m benchmarks.model --customers 1000000 --workdir /big/disk
+
+The sandbox serves on ``--ports`` (four from 19401); the warehouse and dlt state live in a
+temporary folder unless ``--workdir`` names one (``--reuse`` then skips seeding/extracting).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from benchmarks.harness import Figure, Timer, render, save
+
+REPO = Path(__file__).resolve().parents[1]
+PROJECT_DIR = REPO / "dbt_project"
+SYSTEMS = ("crm", "erp", "shop", "hr")
+CUSTOMER_OBJECTS = {("crm", "contacts"), ("erp", "contacts"), ("shop", "customers")}
+DEFAULT_PORTS = {"crm": 19401, "erp": 19402, "shop": 19403, "hr": 19404}
+LAYERS = ("seeds", "staging", "intermediate", "marts", "tests")
+
+
+@dataclass
+class World:
+    """A seeded sandbox world extracted into a DuckDB warehouse."""
+
+    root: Path
+    warehouse: Path
+    truth: dict[str, str]  # customer record key (system:object:record_id) -> true entity
+
+
+def pairwise(predicted: Mapping[str, str], truth: Mapping[str, str]) -> tuple[float, float]:
+    """Pairwise precision and recall of a clustering against the true entities, in O(records).
+
+    Both map a record key to its cluster; only keys in both count. Pairs are never listed: each
+    cluster of n records holds n(n-1)/2 pairs, each (cluster, entity) cell the true positives.
+
+    >>> pairwise({"a": "1", "b": "1", "c": "2"}, {"a": "x", "b": "x", "c": "x"})
+    (1.0, 0.3333333333333333)
+    >>> pairwise({"a": "1", "b": "1"}, {"a": "x", "b": "y"})
+    (0.0, 1.0)
+    """
+    keys = predicted.keys() & truth.keys()
+
+    def pairs(counts: Counter[Any]) -> int:
+        return sum(n * (n - 1) // 2 for n in counts.values())
+
+    found = pairs(Counter(predicted[k] for k in keys))
+    real = pairs(Counter(truth[k] for k in keys))
+    hits = pairs(Counter((predicted[k], truth[k]) for k in keys))
+    return (hits / found if found else 1.0, hits / real if real else 1.0)
+
+
+def components(keys: Sequence[str], edges: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Each key's connected component under ``edges`` (named by one of its members).
+
+    >>> found = components(["a", "b", "c"], [("a", "b")])
+    >>> found["a"] == found["b"] != found["c"]
+    True
+    """
+    parent = {key: key for key in keys}
+
+    def find(key: str) -> str:
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    for a, b in edges:
+        if a in parent and b in parent:
+            parent[find(a)] = find(b)
+    return {key: find(key) for key in keys}
+
+
+@contextmanager
+def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``values`` set, restored on exit."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def extract_all(root: Path, warehouse: Path, config: Any) -> float:
+    """Extract the four systems of the running sandbox ``config`` into ``warehouse``; seconds."""
+    from benchmarks.extract import sandbox_env
+    from goldloop.settings import Settings
+    from pipelines.run import extract_system
+
+    settings = Settings(warehouse=warehouse)
+    with patched_environ(sandbox_env(config, warehouse, unlimited=True)), Timer() as t:
+        for system in SYSTEMS:
+            extract_system(system, settings=settings, pipelines_dir=root / "dlt")
+    return t.seconds
+
+
+def customer_truth(rows: Sequence[tuple[str, str, str, str]]) -> dict[str, str]:
+    """The customer records of the sandbox's truth rows: record key -> true entity.
+
+    >>> customer_truth([("crm", "contacts", "1", "e1"), ("crm", "deals", "9", "d9")])
+    {'crm:contacts:1': 'e1'}
+    """
+    return {f"{s}:{o}:{r}": e for s, o, r, e in rows if (s, o) in CUSTOMER_OBJECTS}
+
+
+def dbt(command: str, *args: str, root: Path, warehouse: Path,
+        threads: int | None = None) -> tuple[float, subprocess.CompletedProcess[str]]:
+    """``dbt <command>`` of dbt_project/ on ``warehouse``, target and logs under ``root``."""
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "PWD": str(REPO),
+           "GOLDLOOP_TARGET": "duckdb", "GOLDLOOP_WAREHOUSE": str(warehouse)}
+    if threads is not None:
+        env["GOLDLOOP_DBT_THREADS"] = str(threads)
+    executable = Path(sys.executable).with_name("dbt")
+    with Timer() as t:
+        result = subprocess.run(
+            [str(executable), command, "--project-dir", str(PROJECT_DIR),
+             "--profiles-dir", str(PROJECT_DIR), "--target-path", str(root / "target"),
+             "--log-path", str(root / "logs"), *args],
+            cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt {command} failed:\n{result.stdout[-5000:]}")
+    return t.seconds, result
+
+
+def layer_of(unique_id: str, path: str) -> str:
+    """The layer a dbt node belongs to, from its id and file path.
+
+    >>> layer_of("model.goldloop.customers", "marts/core/customers.sql")
+    'marts'
+    >>> layer_of("test.goldloop.unique_customers_customer_id.1", "unique_customers.sql")
+    'tests'
+    """
+    kind = unique_id.split(".", 1)[0]
+    if kind in ("test", "unit_test"):
+        return "tests"
+    if kind == "seed":
+        return "seeds"
+    top = path.split("/", 1)[0]
+    return top if top in LAYERS else kind
+
+
+def build_times(root: Path) -> tuple[dict[str, float], list[tuple[str, float]]]:
+    """Seconds per layer and per model (slowest first) of the last dbt run under ``root``."""
+    results = json.loads((root / "target" / "run_results.json").read_text())["results"]
+    nodes = json.loads((root / "target" / "manifest.json").read_text())
+    paths = {uid: node.get("path", "") for section in ("nodes", "unit_tests")
+             for uid, node in nodes.get(section, {}).items()}
+    per_layer: dict[str, float] = defaultdict(float)
+    per_model: list[tuple[str, float]] = []
+    for result in results:
+        uid, seconds = result["unique_id"], float(result["execution_time"])
+        per_layer[layer_of(uid, paths.get(uid, ""))] += seconds
+        if uid.startswith("model."):
+            per_model.append((uid.split(".")[-1], seconds))
+    return dict(per_layer), sorted(per_model, key=lambda item: -item[1])
+
+
+def matching(warehouse: Path, truth: Mapping[str, str]) -> dict[str, tuple[float, float]]:
+    """Precision and recall of rules only, Splink only, and both (customer_xref)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        combined = dict(con.execute(
+            "select system || ':' || object || ':' || record_id, customer_id"
+            " from marts.customer_xref").fetchall())
+        edges = con.execute(
+            "select record_key, linked_record_key, match_rule = 'probabilistic'"
+            " from intermediate.int_customer_match_edges").fetchall()
+    finally:
+        con.close()
+    keys = sorted(combined)
+    rules = [(a, b) for a, b, probabilistic in edges if not probabilistic]
+    splink = [(a, b) for a, b, probabilistic in edges if probabilistic]
+    return {
+        "rules only": pairwise(components(keys, rules), truth),
+        "Splink only": pairwise(components(keys, splink), truth),
+        "rules + Splink": pairwise(combined, truth),
+    }
+
+
+def seed_and_serve(root: Path, customers: int, seed: int, ports: dict[str, int]) -> Any:
+    """Seed (once) and serve the sandbox world under ``root/sandbox``; its config."""
+    from sandbox import control
+
+    return control.up(root / "sandbox", customers=customers, seed=seed, ports=ports,
+                      limits_enabled=False, timeout=3600)
+
+
+def run(customers: int, *, seed: int = 42, root: Path, ports: dict[str, int],
+        incremental: bool = False, reuse: bool = False, threads: int | None = None,
+        ) -> list[Figure]:
+    """Seed, extract, build and measure a world of ``customers``; the figures.
+
+    With ``reuse`` and a warehouse already under ``root``, the sandbox is not served unless the
+    incremental run needs it (its seeded world still gives the truth).
+    """
+    from sandbox import control
+
+    name = f"model {customers:,}"
+    warehouse = root / "warehouse.duckdb"
+    figures: list[Figure] = []
+    serve = incremental or not (reuse and warehouse.exists())
+    config = seed_and_serve(root, customers, seed, ports) if serve else None
+    try:
+        if not (reuse and warehouse.exists()):
+            seconds = extract_all(root, warehouse, config)
+            figures.append(Figure(name, "extract (all systems)", seconds, "s"))
+        truth = customer_truth(control.truth_rows(root / "sandbox"))
+        wall, _ = dbt("build", "--full-refresh", root=root, warehouse=warehouse,
+                      threads=threads)
+        per_layer, per_model = build_times(root)
+        figures.append(Figure(name, "dbt build wall (full refresh)", wall, "s",
+                              note=f"{len(truth):,} customer records"))
+        figures += [Figure(name, f"layer {layer}", per_layer[layer], "s", per_layer[layer] / wall,
+                           "build wall", note="sum of node times (threads overlap)")
+                    for layer in LAYERS if layer in per_layer]
+        figures += [Figure(name, f"model {model}", seconds, "s") for model, seconds in
+                    per_model[:12]]
+        for label, (precision, recall) in matching(warehouse, truth).items():
+            # percent: the table prints two decimals, and the targets are 99.5 / 99
+            figures += [Figure(name, f"{label} precision", 100 * precision, "%"),
+                        Figure(name, f"{label} recall", 100 * recall, "%")]
+        if incremental:
+            control.mutate(root / "sandbox", 0.01, seed=3)
+            seconds = extract_all(root, warehouse, config)
+            figures.append(Figure(name, "incremental extract (1% changed)", seconds, "s"))
+            again, _ = dbt("build", root=root, warehouse=warehouse, threads=threads)
+            figures.append(Figure(name, "dbt build wall after 1% change", again, "s",
+                                  again / wall, "full build wall"))
+    finally:
+        if serve:
+            control.down(root / "sandbox")
+    return figures
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="dbt build time and matching accuracy")
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--million", action="store_true", help="also run at 1,000,000")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--incremental", action="store_true",
+                        help="then change 1%%, extract incrementally and build again")
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="keep sandbox, warehouse and dbt target here (one subfolder per size)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --workdir: reuse an extracted warehouse, build only")
+    parser.add_argument("--ports", default="19401,19402,19403,19404",
+                        help="crm,erp,shop,hr ports of the sandbox")
+    parser.add_argument("--threads", type=int, default=None, help="dbt threads")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    args = parser.parse_args(argv)
+    ports = dict(zip(SYSTEMS, (int(p) for p in args.ports.split(",")), strict=True))
+    sizes = [args.customers] + ([1_000_000] if args.million else [])
+    figures: list[Figure] = []
+    for size in sizes:
+        if args.workdir is not None:
+            root = args.workdir / f"model-{size}"
+            root.mkdir(parents=True, exist_ok=True)
+            figures += run(size, seed=args.seed, root=root, ports=ports,
+                           incremental=args.incremental, reuse=args.reuse, threads=args.threads)
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                figures += run(size, seed=args.seed, root=Path(tmp), ports=ports,
+                               incremental=args.incremental, threads=args.threads)
+    print(render(figures))
+    print(f"\nwritten to {save(figures, args.out)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+{#- Incremental models: which source rows a build reprocesses.
+
+    `changed_since_last_build(column)`: in an incremental build, rows whose `column` (a UTC
+    timestamp) is at or after the latest value the model already holds (`target_column`, by
+    default the same name), less the lookback window `incremental_lookback_hours`: a change
+    that arrives late (loaded after the last build but stamped a little before its latest row)
+    is still picked up. Rows without a timestamp are always reprocessed. In a full build (first
+    run, `--full-refresh`), or when the table built earlier has no such column yet (it predates
+    the cursor; `on_schema_change: append_new_columns` adds it), every row: `true`. -#}
+{% macro changed_since_last_build(column, target_column=none) -%}
+    {%- set cursor = target_column or column -%}
+    {%- set has_cursor = execute and is_incremental() and cursor | lower in (
+        adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) -%}
+    {%- if has_cursor -%}
+    ({{ column }} is null or {{ column }} >= (
+        select coalesce(
+            {{ dbt.dateadd('hour', -1 * var('incremental_lookback_hours'),
+                'max(already_built.' ~ cursor ~ ')') }},
+            cast('1900-01-01 00:00:00' as timestamp))
+        from {{ this }} as already_built))
+    {%- else -%}
+    true
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,34 @@
+{#- The customers the deterministic rules alone make: connected components of the key links
+    (int_customer_key_edges), one row per record. Probabilistic matching decides on these
+    clusters (int_customer_pairs_decided): which systems a cluster already holds, and whether
+    a record is alone. -#}
+{{ config(materialized='table') }}
+
+with
+
+records as (
+    select * from {{ ref('int_customer_records') }}
+),
+
+key_edges as (
+    select * from {{ ref('int_customer_key_edges') }}
+),
+
+{{ connected_components('records', 'key_edges', var('identity_max_hops')) }},
+
+final as (
+    select
+        components.record_key,
+        components.anchor_record_key as rule_cluster_key,
+        -- where the record lives: a system, or one shop (a person has one account per shop)
+        case when records.system = 'shop'
+            then 'shop:' || {{ dbt.split_part('records.record_id', "'/'", 1) }}
+            else records.system end as source_key,
+        records.email_key is null and records.phone_key is null
+            and records.street_key is null and records.postcode_key is null as is_name_only,
+        count(*) over (partition by components.anchor_record_key) as rule_cluster_size
+    from components
+    inner join records on components.record_key = records.record_key
+)
+
+select * from final

@@ -1,0 +1,98 @@
+"""order_lines is incremental: after late and ordinary changes an incremental build gives exactly
+what a full refresh gives (lines rewritten per changed order, removed lines gone).
+
+Works on a copy of the shared 500-customer warehouse (see conftest.py): the raw shop tables are
+edited as a later extract would leave them, then `dbt run -s order_lines` runs twice.
+"""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from tests.dbt.world import BuiltWorld, dbt
+
+LINES = "select * from marts.order_lines order by order_line_id"
+
+
+def _orders_with_lines(con: duckdb.DuckDBPyConnection, n: int) -> list[tuple[str, str]]:
+    """``n`` orders with at least two lines: (order _dlt_id, order record_id)."""
+    return [(str(a), str(b)) for a, b in con.execute("""
+        select o._dlt_id, o.record_id
+        from raw_shop.orders o
+        join raw_shop.orders__line_items l on l._dlt_parent_id = o._dlt_id
+        group by o._dlt_id, o.record_id
+        having count(*) >= 2
+        order by o.record_id
+        limit ?
+    """, [n]).fetchall()]
+
+
+def _change_raw_orders(warehouse: Path) -> dict[str, str]:
+    """Edit raw orders as a later load would; returns {what: order record id}."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        (changed_row, changed), (shrunk_row, shrunk), (late_row, late) = _orders_with_lines(con, 3)
+        latest = con.execute("select max(updated_at) from raw_shop.orders").fetchone()
+        assert latest is not None
+        # an ordinary change: a line's quantity and price, the order stamped after every other
+        con.execute("""
+            update raw_shop.orders__line_items set quantity = quantity + 5, price = 1234.5
+            where _dlt_id = (select min(_dlt_id) from raw_shop.orders__line_items
+                             where _dlt_parent_id = ?)
+        """, [changed_row])
+        con.execute("update raw_shop.orders set updated_at = ? + interval 1 hour "
+                    "where _dlt_id = ?", [latest[0], changed_row])
+        # a line removed from an order
+        con.execute("""
+            delete from raw_shop.orders__line_items
+            where _dlt_id = (select max(_dlt_id) from raw_shop.orders__line_items
+                             where _dlt_parent_id = ?)
+        """, [shrunk_row])
+        con.execute("update raw_shop.orders set updated_at = ? + interval 2 hour "
+                    "where _dlt_id = ?", [latest[0], shrunk_row])
+        # a late change: loaded now, stamped a day before the latest order the mart holds
+        con.execute("""
+            update raw_shop.orders__line_items set price = 99.99
+            where _dlt_parent_id = ?
+        """, [late_row])
+        con.execute("update raw_shop.orders set updated_at = ? - interval 1 day "
+                    "where _dlt_id = ?", [latest[0], late_row])
+    finally:
+        con.close()
+    return {"changed": changed, "shrunk": shrunk, "late": late}
+
+
+def _rows(warehouse: Path, sql: str) -> list[tuple[object, ...]]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return [tuple(row) for row in con.execute(sql).fetchall()]
+    finally:
+        con.close()
+
+
+def test_incremental_order_lines_equal_a_full_refresh(built: BuiltWorld, tmp_path: Path) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built.warehouse, warehouse)
+    before = _rows(warehouse, LINES)
+    orders = _change_raw_orders(warehouse)
+
+    incremental = dbt("run", "--select", "order_lines", root=tmp_path, warehouse=warehouse)
+    assert incremental.returncode == 0, incremental.stdout[-3000:]
+    after_incremental = _rows(warehouse, LINES)
+    full = dbt("run", "--select", "order_lines", "--full-refresh", root=tmp_path,
+               warehouse=warehouse)
+    assert full.returncode == 0, full.stdout[-3000:]
+    after_full = _rows(warehouse, LINES)
+
+    assert after_incremental == after_full
+    assert after_incremental != before
+    lines = {(row[1], row[8]) for row in after_incremental}  # (order_id, unit_price)
+    assert (orders["changed"], Decimal("1234.50")) in lines
+    assert (orders["late"], Decimal("99.99")) in lines
+    shrunk_before = sum(1 for row in before if row[1] == orders["shrunk"])
+    shrunk_after = sum(1 for row in after_incremental if row[1] == orders["shrunk"])
+    assert shrunk_after == shrunk_before - 1
