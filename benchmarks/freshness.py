@@ -47,7 +47,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.harness import Figure, Timer, render, save
+from benchmarks.harness import Figure, Timer, patched_environ, render, save
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_PORTS = {"crm": 19601, "erp": 19602, "shop": 19603, "hr": 19604}
@@ -147,19 +147,6 @@ def step_windows(entries: Sequence[Any], origin: float) -> dict[str, tuple[float
 # -- the sandbox, the receiver, the warehouse ------------------------------------------------
 
 
-@contextmanager
-def patched_environ(values: dict[str, str]) -> Iterator[None]:
-    """``os.environ`` with ``values`` set, restored on exit."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
 
 
 @contextmanager

@@ -26,15 +26,14 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from benchmarks.harness import Figure, Timer, render, save
+from benchmarks.harness import Figure, Timer, patched_environ, render, save
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT_DIR = REPO / "dbt_project"
@@ -96,19 +95,6 @@ def components(keys: Sequence[str], edges: Sequence[tuple[str, str]]) -> dict[st
     return {key: find(key) for key in keys}
 
 
-@contextmanager
-def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
-    """``os.environ`` with ``values`` set, restored on exit."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
 
 
 def extract_all(root: Path, warehouse: Path, config: Any) -> float:

@@ -25,14 +25,12 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from benchmarks.harness import Figure, Timer, render, save
+from benchmarks.harness import Figure, Timer, patched_environ, render, save
 from goldloop.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,18 +40,6 @@ HISTORY_DAYS = 30
 DEFAULT_WORK_DIR = Path(tempfile.gettempdir()) / "goldloop-bench-reports"
 
 
-@contextmanager
-def _environ(values: dict[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
 
 
 def build_world(root: Path, customers: int = WORLD_CUSTOMERS,
@@ -74,7 +60,7 @@ def build_world(root: Path, customers: int = WORLD_CUSTOMERS,
     config = control.up(root / "sandbox", customers=customers, seed=7, ports=ports,
                         limits_enabled=False, timeout=600)
     try:
-        with _environ(sandbox_env(config, warehouse, unlimited=True)):
+        with patched_environ(sandbox_env(config, warehouse, unlimited=True)):
             for system in ("crm", "erp", "shop", "hr"):
                 extract_system(system, settings=Settings(warehouse=warehouse),
                                pipelines_dir=root / "dlt")

@@ -32,13 +32,14 @@ from dagster import (
 )
 from dagster._core.test_utils import create_run_for_test
 
+from benchmarks.harness import patched_environ
 from goldloop.settings import Settings
 from orchestration.partitions import live_partition_key
 from orchestration.resources import AlertResource, GoldloopResource
 from orchestration.state import connect_state
 from orchestration.webhooks.events import InboxEvent
 from orchestration.webhooks.inbox import store_events
-from tests.orchestration.support import free_ports, patched_environ
+from tests.orchestration.support import free_ports
 
 
 @pytest.fixture(scope="module")

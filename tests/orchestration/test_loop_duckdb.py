@@ -18,7 +18,8 @@ import duckdb
 import pytest
 from dagster import AssetKey, DagsterInstance
 
-from tests.orchestration.support import dbt_target_dir, patched_environ, running_sandbox, source_env
+from benchmarks.harness import patched_environ
+from tests.orchestration.support import dbt_target_dir, running_sandbox, source_env
 
 
 @dataclass

@@ -14,9 +14,9 @@ import psycopg2
 import pytest
 from dagster import AssetKey, DagsterInstance
 
+from benchmarks.harness import patched_environ
 from tests.orchestration.support import (
     dbt_target_dir,
-    patched_environ,
     postgres_database,
     running_sandbox,
     source_env,
