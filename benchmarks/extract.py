@@ -208,11 +208,13 @@ def _sandbox_at(root: Path, sandbox_dir: Path | None) -> Path:
 def run_systems(customers: int, systems: tuple[str, ...] = ("crm", "erp", "shop", "hr"),
                 sandbox_dir: Path | None = None, *, ports: dict[str, int] | None = None,
                 work_dir: Path | None = None, incremental: bool = True,
-                profile: bool = False) -> list[Figure]:
+                profile: bool = False, repeat: int = 1) -> list[Figure]:
     """Full extract vs floor per system, then 1 % mutate and the incremental run.
 
     ``sandbox_dir``: reuse an already seeded world (a 1M world takes minutes to seed; note that
     the incremental part mutates it). ``work_dir``: keep warehouse, request logs and profiles.
+    ``repeat``: pairs of (full extract, floor) per system (later ones full refreshes); the
+    figure is the median pair, every pair's ratio in the note (a shared machine is noisy).
     """
     figures: list[Figure] = []
     with _workspace(work_dir) as root:
@@ -225,17 +227,27 @@ def run_systems(customers: int, systems: tuple[str, ...] = ("crm", "erp", "shop"
             fulls: dict[str, dict[str, Any]] = {}
             server = control.running_pid(data_dir)
             for system in systems:
-                served = process_cpu(server)
-                full = run_extract(system, env, root / f"{system}.log", full=True, cwd=root,
-                                   profile=root / f"{system}.prof" if profile else None)
-                served_extract = process_cpu(server) - served
-                floor, calls, floor_cpu = replay_floor_cpu(root / f"{system}.log")
-                served_floor = process_cpu(server) - served - served_extract
+                pairs = []
+                for attempt in range(max(repeat, 1)):
+                    served = process_cpu(server)
+                    log = root / f"{system}.{attempt}.log"
+                    run = run_extract(system, env, log, full=True, cwd=root,
+                                      profile=root / f"{system}.prof" if profile else None)
+                    served_extract = process_cpu(server) - served
+                    floor, calls, floor_cpu = replay_floor_cpu(log)
+                    served_floor = process_cpu(server) - served - served_extract
+                    pairs.append((run["wall"] / floor, run, floor, calls, floor_cpu,
+                                  served_extract, served_floor))
+                pairs.sort(key=lambda pair: pair[0])
+                ratio, full, floor, calls, floor_cpu, served_extract, served_floor = (
+                    pairs[len(pairs) // 2])
                 fulls[system] = full
                 name = f"extract {system} {customers:,}"
                 phases = ", ".join(f"{k} {v:.1f}s" for k, v in full.get("phases", {}).items())
+                if len(pairs) > 1:
+                    phases += "; ratios " + ", ".join(f"{pair[0]:.2f}" for pair in pairs)
                 figures += [
-                    Figure(name, "full wall", full["wall"], "s", full["wall"] / floor,
+                    Figure(name, "full wall", full["wall"], "s", ratio,
                            f"raw-fetch floor {floor:.1f}s ({calls} requests)", note=phases),
                     Figure(name, "client CPU", full["cpu"], "s", full["cpu"] / max(floor_cpu, 1e-9),
                            f"floor client CPU {floor_cpu:.1f}s"),
@@ -273,6 +285,9 @@ ALLOWED_RATES: dict[str, float] = {"crm": 19.0, "erp": 1.0, "shop": 2.0, "hr": 1
                                    "crm search": 4.0}
 BURSTS: dict[str, int] = {"crm": 190, "erp": 60, "shop": 40, "hr": 10, "crm search": 4}
 SEARCH_FROM = "1970-01-02T00:00:00+00:00"  # a backfill from the start reads through search
+# Xero pages of 300 (not 1,000): a 20k-customer world then needs ~180 calls, three minutes at 60
+# a minute, instead of fitting in the first minute's 60 (where the limit never binds).
+PACE_PAGE_SIZE = 300
 
 
 def pace_figure(name: str, sent: list[float], allowed: float, burst: int,
@@ -294,7 +309,7 @@ def pace_figure(name: str, sent: list[float], allowed: float, burst: int,
 
 def run_pace(customers: int, systems: tuple[str, ...] = ("crm", "erp"), *,
              sandbox_dir: Path | None = None, ports: dict[str, int] | None = None,
-             work_dir: Path | None = None, page_size: int | None = None,
+             work_dir: Path | None = None, page_size: int | None = PACE_PAGE_SIZE,
              search: bool = False) -> list[Figure]:
     """Full extracts with the published limits on: achieved request rate vs the allowed rate.
 
@@ -360,11 +375,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="keep warehouse, request logs and profiles here (emptied first)")
     parser.add_argument("--no-incremental", action="store_true",
                         help="skip the 1 %% mutate and the incremental run")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="pairs of (full extract, floor) per system; the median is shown")
     parser.add_argument("--profile", action="store_true",
                         help="write <system>.prof (cProfile of the extract's main thread)")
     parser.add_argument("--pace", action="store_true",
                         help="run the pace-under-limits benchmark instead")
-    parser.add_argument("--page-size", type=int, default=None,
+    parser.add_argument("--page-size", type=int, default=PACE_PAGE_SIZE,
                         help="pace: sources.<system>.page_size (more, smaller pages)")
     parser.add_argument("--search", action="store_true",
                         help="pace: also a CRM backfill read through search (4/s)")
@@ -378,7 +395,8 @@ def main(argv: list[str] | None = None) -> None:
     else:
         figures = run_systems(args.customers, systems, args.sandbox_dir,
                               ports=_ports(args.ports), work_dir=args.work_dir,
-                              incremental=not args.no_incremental, profile=args.profile)
+                              incremental=not args.no_incremental, profile=args.profile,
+                              repeat=args.repeat)
     print(render(figures))
     print(f"\nwritten to {save(figures, args.out)}")
 

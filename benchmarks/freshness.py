@@ -81,6 +81,7 @@ class Change:
     seen: float | None = None  # the CRM serves the new phone
     run_end: float | None = None
     echoes: int = 0  # runs the same tick requested for other systems (the syncs' own echoes)
+    load: float = 0.0  # the machine's 1-minute load average when the CRM served the value
 
     def stages(self) -> dict[str, float | None]:
         """Seconds spent in each stage of the path (None: not reached).
@@ -407,6 +408,7 @@ def measure(daemon: Daemon, config: Any, warehouse: Path, target: Target, phone:
     change.run_end = time.time() - origin
     change.steps = step_windows(daemon.instance.all_logs(result.run_id), origin)
     change.seen = watcher.wait(max(1.0, deadline - time.time()))
+    change.load = os.getloadavg()[0]
     change.echoes = len(others)
     if run_echoes:
         for other in others:
@@ -418,7 +420,7 @@ def report_line(index: int, change: Change) -> str:
     """One printed line per change."""
     parts = [f"{name} {value:6.2f}s" if value is not None else f"{name}   n/a "
              for name, value in change.stages().items()]
-    return f"change {index + 1:2d}  " + "  ".join(parts)
+    return f"change {index + 1:2d}  " + "  ".join(parts) + f"  load {change.load:4.1f}"
 
 
 def summary(changes: Sequence[Change]) -> tuple[list[Figure], list[str]]:
@@ -429,8 +431,9 @@ def summary(changes: Sequence[Change]) -> tuple[list[Figure], list[str]]:
     missing = len(changes) - len(totals)
     if totals:
         p50, p95 = percentile(totals, 0.5), percentile(totals, 0.95)
-        note = f"{len(totals)} changes" + (f", {missing} never reached the CRM" if missing
-                                            else "")
+        load = statistics.median(c.load for c in changes)
+        note = f"{len(totals)} changes, load {load:.1f} on {os.cpu_count()} cores" + (
+            f", {missing} never reached the CRM" if missing else "")
         figures += [Figure("freshness", "p50 shop→CRM", p50, "s", note=note),
                     Figure("freshness", "p95 shop→CRM", p95, "s", p95 / 30.0,
                            "budget 30 s", note)]

@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -114,22 +114,24 @@ def load_source(system: str, *, start: datetime | None, end: datetime | None) ->
     return factory(start=as_utc(start), end=as_utc(end))
 
 
-def _table_counts(pipeline: dlt.Pipeline, tables: Sequence[str]) -> dict[str, int]:
-    """Row counts of the given tables in the destination (missing tables count 0)."""
+def _table_counts(pipeline: dlt.Pipeline, tables: Sequence[str],
+                  client: Any = None) -> dict[str, int]:
+    """Row counts of the given tables in the destination (missing tables count 0); ``client``:
+    an open sql client of the pipeline to use (else one is opened)."""
     counts: dict[str, int] = {}
     if not tables:
         return counts
     try:
-        with pipeline.sql_client() as client:
+        with nullcontext(client) if client is not None else pipeline.sql_client() as sql:
             existing = {
-                row[0] for row in client.execute_sql(
+                row[0] for row in sql.execute_sql(
                     "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
-                    client.dataset_name) or []
+                    sql.dataset_name) or []
             }
             for table in tables:
                 if table in existing:
-                    qualified = client.make_qualified_table_name(table)
-                    rows = client.execute_sql(f"SELECT count(*) FROM {qualified}")
+                    qualified = sql.make_qualified_table_name(table)
+                    rows = sql.execute_sql(f"SELECT count(*) FROM {qualified}")
                     counts[table] = int(rows[0][0]) if rows else 0
     except Exception:  # the dataset does not exist yet
         return {t: 0 for t in tables}
@@ -178,7 +180,7 @@ def count_sql(tables: dict[str, Any], table: str, qualify: Callable[[str], str],
             f"ON c.{link} = r._dlt_id WHERE r._dlt_load_id IN ({marks})")
 
 
-def _load_counts(pipeline: dlt.Pipeline, tables: Sequence[str],
+def _load_counts(client: Any, schema_tables: dict[str, Any], tables: Sequence[str],
                  load_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
     """(rows stored, rows flagged deleted) by the given loads, per table.
 
@@ -190,18 +192,16 @@ def _load_counts(pipeline: dlt.Pipeline, tables: Sequence[str],
     counts: dict[str, tuple[int, int]] = {}
     if not load_ids:
         return counts
-    schema_tables = pipeline.default_schema.tables
     marks = ", ".join(["%s"] * len(load_ids))
-    with pipeline.sql_client() as client:
-        for table in tables:
-            sql = count_sql(schema_tables, table, client.make_qualified_table_name, marks)
-            if sql is None:
-                continue
-            try:
-                rows = client.execute_sql(sql, *load_ids)
-            except DatabaseUndefinedRelation:  # in the schema, never created (no data yet)
-                continue
-            counts[table] = (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
+    for table in tables:
+        sql = count_sql(schema_tables, table, client.make_qualified_table_name, marks)
+        if sql is None:
+            continue
+        try:
+            rows = client.execute_sql(sql, *load_ids)
+        except DatabaseUndefinedRelation:  # in the schema, never created (no data yet)
+            continue
+        counts[table] = (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
     return counts
 
 
@@ -290,15 +290,20 @@ def _extract_locked(system: str, *, settings: Settings, full_refresh: bool,
         raise source_error(system, exc) from exc
 
     load_ids = list(load_info.loads_ids)
-    repaired = repair_duplicate_keys(pipeline, load_ids, say)
     changes = detect_schema_changes(pipeline, before, load_ids[-1]) if load_ids else []
     normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
     loaded_rows: dict[str, int] = dict(normalized.row_counts) if normalized else {}
     tables = _data_tables(pipeline)
-    counts_after = _table_counts(pipeline, tables)
+    repaired: list[str] = []
+    counts_after: dict[str, int] = {}
+    stored: dict[str, tuple[int, int]] = {}
+    if tables:
+        with pipeline.sql_client() as client:  # one connection for the checks and counts
+            repaired = repair_duplicate_keys(client, pipeline.default_schema, load_ids, say)
+            counts_after = _table_counts(pipeline, tables, client)
+            stored = _load_counts(client, pipeline.default_schema.tables, tables, load_ids)
     if full_refresh:
         counts_before = {}
-    stored = _load_counts(pipeline, tables, load_ids)
     roots = _root_tables(pipeline)
     summaries = []
     for table in tables:

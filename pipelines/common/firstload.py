@@ -16,10 +16,12 @@ decide.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import dlt
+from dlt.common.schema import Schema
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 MAX_REPAIRED_KEYS = 10_000
@@ -42,20 +44,56 @@ def quiet_first_load_warnings() -> None:
         dlt_logger.addFilter(_AppendKeepsDedupSort())
 
 
-def table_is_empty(table: str) -> bool:
-    """Whether ``table`` of the running pipeline's dataset has no rows (or does not exist).
-
-    Call inside a resource of a running pipeline.
-    """
-    pipeline = dlt.current.pipeline()
-    if not pipeline.default_schema_name or table not in pipeline.default_schema.tables:
-        return True
+def _this_load() -> tuple[str | None, set[str]]:
+    """The load id being extracted and the tables it drops first (a full refresh)."""
     try:
-        with pipeline.sql_client() as client:
-            qualified = client.make_qualified_table_name(table)
-            return not client.execute_sql(f"SELECT 1 FROM {qualified} LIMIT 1")
-    except DatabaseUndefinedRelation:
+        package = dlt.current.load_package_state()
+    except Exception:  # no package being extracted
+        return None, set()
+    dropped = {str(t.get("name")) for t in package["state"].get("dropped_tables") or []}
+    return package["load_id"], dropped
+
+
+_LOCK = threading.Lock()
+_FILLED: dict[tuple[str, str], frozenset[str]] = {}  # (pipeline, load id) -> tables with rows
+
+
+def _tables_with_rows(pipeline: dlt.Pipeline) -> frozenset[str]:
+    """The data tables of ``pipeline`` that hold at least one row (one connection for all)."""
+    if not pipeline.default_schema_name:
+        return frozenset()
+    filled: set[str] = set()
+    with pipeline.sql_client() as client:
+        for table in pipeline.default_schema.data_table_names():
+            try:
+                if client.execute_sql(
+                        f"SELECT 1 FROM {client.make_qualified_table_name(table)} LIMIT 1"):
+                    filled.add(table)
+            except DatabaseUndefinedRelation:
+                continue
+    return frozenset(filled)
+
+
+def table_is_empty(table: str) -> bool:
+    """Whether ``table`` of the running pipeline's dataset has no rows (or does not exist, or
+    this load drops it first).
+
+    Call inside a resource of a running pipeline. The tables are looked at once per load (every
+    resource of a source asks).
+    """
+    load_id, dropped = _this_load()
+    if table in dropped:
         return True
+    pipeline = dlt.current.pipeline()
+    key = (pipeline.pipeline_name, load_id or "")
+    with _LOCK:
+        filled = _FILLED.get(key) if load_id else None
+        if filled is None:
+            filled = _tables_with_rows(pipeline)
+            if load_id:
+                _FILLED.clear()  # only the load being extracted matters
+                _FILLED[key] = filled
+    return table not in filled
 
 
 def append_if_empty(table: str) -> bool:
@@ -99,42 +137,40 @@ def _column_with(columns: dict[str, Any], hint: str) -> list[str]:
     return [name for name, column in columns.items() if column.get(hint)]
 
 
-def repair_duplicate_keys(pipeline: dlt.Pipeline, load_ids: Sequence[str],
+def repair_duplicate_keys(client: Any, schema: Schema, load_ids: Sequence[str],
                           say: Callable[[str], None]) -> list[str]:
     """Keep one row per primary key in tables these loads appended; return warnings left.
 
-    Only root tables whose write disposition is ``append`` and that declare a primary key are
-    checked (a first load); a load that stored no key twice costs one grouped count per table.
+    ``client``: an open sql client of the pipeline. Only root tables whose write disposition is
+    ``append`` and that declare a primary key are checked (a first load); a load that stored no
+    key twice costs one grouped count per table.
     """
     warnings: list[str] = []
-    if not load_ids or not pipeline.default_schema_name:
+    if not load_ids:
         return warnings
     marks = ", ".join(["%s"] * len(load_ids))
-    with pipeline.sql_client() as client:
-        for name, table in pipeline.default_schema.tables.items():
-            columns = table.get("columns", {})
-            key = [client.escape_column_name(c) for c in _column_with(columns, "primary_key")]
-            if (table.get("parent") or table.get("write_disposition") != "append" or not key
-                    or "_dlt_load_id" not in columns):
-                continue
-            qualified = client.make_qualified_table_name(name)
-            try:
-                twice = client.execute_sql(duplicate_keys_sql(qualified, key, marks), *load_ids)
-            except DatabaseUndefinedRelation:
-                continue
-            if not twice:
-                continue
-            newest = [client.escape_column_name(c) for c in _column_with(columns, "dedup_sort")]
-            if len(key) == 1 and newest and len(twice) <= MAX_REPAIRED_KEYS:
-                values = [row[0] for row in twice]
-                client.execute_sql(repair_sql(qualified, key[0], newest[0], len(values)),
-                                   *values)
-                twice = client.execute_sql(duplicate_keys_sql(qualified, key, marks), *load_ids)
-                say(f"{pipeline.dataset_name}.{name}: {len(values)} keys came twice in the "
-                    "first load; kept the newest version of each")
-            if twice:
-                warnings.append(
-                    f"{len(twice)} keys stored twice in {pipeline.dataset_name}.{name} by the "
-                    "first load (same version listed twice): run the extract again with "
-                    "--full-refresh")
+    for name, table in schema.tables.items():
+        columns = table.get("columns", {})
+        key = [client.escape_column_name(c) for c in _column_with(columns, "primary_key")]
+        if (table.get("parent") or table.get("write_disposition") != "append" or not key
+                or "_dlt_load_id" not in columns):
+            continue
+        qualified = client.make_qualified_table_name(name)
+        try:
+            twice = client.execute_sql(duplicate_keys_sql(qualified, key, marks), *load_ids)
+        except DatabaseUndefinedRelation:
+            continue
+        if not twice:
+            continue
+        newest = [client.escape_column_name(c) for c in _column_with(columns, "dedup_sort")]
+        if len(key) == 1 and newest and len(twice) <= MAX_REPAIRED_KEYS:
+            values = [row[0] for row in twice]
+            client.execute_sql(repair_sql(qualified, key[0], newest[0], len(values)), *values)
+            twice = client.execute_sql(duplicate_keys_sql(qualified, key, marks), *load_ids)
+            say(f"{client.dataset_name}.{name}: {len(values)} keys came twice in the first "
+                "load; kept the newest version of each")
+        if twice:
+            warnings.append(
+                f"{len(twice)} keys stored twice in {client.dataset_name}.{name} by the first "
+                "load (same version listed twice): run the extract again with --full-refresh")
     return warnings

@@ -175,22 +175,44 @@ def associations_table(from_type: str, ids: Iterable[str],
     >>> [(r["to_id"], r["type"], r["_goldloop_replaced"]) for r in t.to_pylist()]
     [('', None, True), ('5', 'deal_to_company', False)]
     """
-    rows: list[dict[str, Any]] = []
+    # built column by column: a large account has a link row per contact
+    from_ids: list[str] = []
+    to_types: list[str] = []
+    to_ids: list[str] = []
+    type_ids: list[int] = []
+    kinds: list[str | None] = []
+    categories: list[Any] = []
+    labels: list[Any] = []
+    markers: list[bool] = []
+    names = {to_type: f"{SINGULAR.get(from_type, from_type)}_to_{SINGULAR.get(to_type, to_type)}"
+             for to_type in links}
     for from_id in ids:
-        rows.append({"from_type": from_type, "from_id": from_id, "to_type": "", "to_id": "",
-                     "type_id": 0, "type": None, "category": None, "label": None,
-                     "_goldloop_replaced": True})
+        from_ids.append(from_id)
+        to_types.append("")
+        to_ids.append("")
+        type_ids.append(0)
+        kinds.append(None)
+        categories.append(None)
+        labels.append(None)
+        markers.append(True)
         for to_type, by_id in links.items():
-            kind = f"{SINGULAR.get(from_type, from_type)}_to_{SINGULAR.get(to_type, to_type)}"
-            for link in by_id.get(from_id, []):
+            for link in by_id.get(from_id, ()):
+                to_id = str(link["toObjectId"])
                 for assoc in link.get("associationTypes") or [{}]:
-                    rows.append({
-                        "from_type": from_type, "from_id": from_id, "to_type": to_type,
-                        "to_id": str(link["toObjectId"]), "type_id": int(assoc.get("typeId") or 0),
-                        "type": kind, "category": assoc.get("category"),
-                        "label": assoc.get("label"), "_goldloop_replaced": False,
-                    })
-    return pa.Table.from_pylist(rows, schema=ASSOCIATION_SCHEMA)
+                    from_ids.append(from_id)
+                    to_types.append(to_type)
+                    to_ids.append(to_id)
+                    type_ids.append(int(assoc.get("typeId") or 0))
+                    kinds.append(names[to_type])
+                    categories.append(assoc.get("category"))
+                    labels.append(assoc.get("label"))
+                    markers.append(False)
+    rows = len(from_ids)
+    return pa.table([pa.array([from_type] * rows, pa.string()), pa.array(from_ids, pa.string()),
+                     pa.array(to_types, pa.string()), pa.array(to_ids, pa.string()),
+                     pa.array(type_ids, pa.int64()), pa.array(kinds, pa.string()),
+                     pa.array(categories, pa.string()), pa.array(labels, pa.string()),
+                     pa.array(markers, pa.bool_())], schema=ASSOCIATION_SCHEMA)
 
 
 def column_hints(obj: CrmObject) -> TTableSchemaColumns:

@@ -128,3 +128,22 @@ def test_the_loop_job_covers_every_asset(defs: Definitions) -> None:
     graph = defs.resolve_asset_graph()
     job = defs.resolve_job_def("goldloop_loop")
     assert set(job.asset_layer.selected_asset_keys) == set(graph.get_all_asset_keys())
+
+
+def test_the_customer_syncs_feeds_build_first_and_the_syncs_jump_the_queue(
+        defs: Definitions) -> None:
+    job = defs.resolve_job_def("goldloop_loop")
+    graph = defs.resolve_asset_graph()
+    step_of = {key: graph.get(key).assets_def.node_def.name
+               for key in graph.get_all_asset_keys()}
+    first = {k.path[-1] for k, step in step_of.items() if step == "dbt_customers"}
+    assert {"customers", "customer_xref", "sync_crm__contacts", "sync_erp__contacts",
+            "sync_shop__customers", "stg_shop__customers"} <= first
+    assert {"orders", "orders_vs_invoices", "sync_erp__invoices", "employees"}.isdisjoint(first)
+    assert step_of[AssetKey(["dbt", "orders"])] == "dbt_build"
+
+    def priority(step: str) -> int:
+        return int(job.graph.node_named(step).tags.get("dagster/priority", 0))
+
+    # among ready steps the syncs start first and the rest of the models last
+    assert priority("sync__crm_contacts") > priority("dbt_customers") > priority("dbt_build")

@@ -139,6 +139,12 @@ def test_marts_and_syncs_show_breaks_match_rate_backlog_and_report_links(loop: L
         "/quality?model=customer_xref")
 
 
+def test_the_customer_syncs_run_before_the_rest_of_the_models(loop: Loop) -> None:
+    order = [e.step_key for e in loop.result.all_events if e.event_type_value == "STEP_START"]
+    assert order.index("dbt_customers") < order.index("sync__crm_contacts") < order.index(
+        "dbt_build")
+
+
 def test_a_three_day_backfill_materialises_exactly_those_partitions(loop: Loop) -> None:
     from dagster import AssetKey
     from dagster._core.storage.tags import (
