@@ -47,7 +47,8 @@ from typing import Any
 
 import httpx
 
-from benchmarks.harness import Figure, Timer, patched_environ, render, save
+from benchmarks.harness import Figure, Timer, render, save
+from goldloop.settings import patched_environ
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_PORTS = {"crm": 19601, "erp": 19602, "shop": 19603, "hr": 19604}

@@ -6,11 +6,8 @@ Speed is reported as ratios against a baseline measured in the same run (machine
 from __future__ import annotations
 
 import json
-import os
 import platform
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -67,24 +64,3 @@ class Timer:
         self.seconds = time.perf_counter() - self.start
 
 
-@contextmanager
-def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
-    """``os.environ`` with ``values`` set, restored on exit (benchmarks and tests set up the
-    sandbox's and the warehouse's settings this way).
-
-    >>> with patched_environ({"GOLDLOOP_EXAMPLE": "1"}):
-    ...     os.environ["GOLDLOOP_EXAMPLE"]
-    '1'
-    >>> "GOLDLOOP_EXAMPLE" in os.environ
-    False
-    """
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old

@@ -33,7 +33,8 @@ from typing import Any
 
 import duckdb
 
-from benchmarks.harness import Figure, Timer, patched_environ, render, save
+from benchmarks.harness import Figure, Timer, render, save
+from goldloop.settings import patched_environ
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT_DIR = REPO / "dbt_project"

@@ -6,7 +6,8 @@ Nothing here reads the environment at import; call :func:`load_settings` where t
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -72,3 +73,26 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             hint="set GOLDLOOP_TARGET to duckdb or postgres and "
             "GOLDLOOP_POSTGRES_DSN to a postgresql:// URL",
         ) from exc
+
+
+@contextmanager
+def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``values`` set, restored on exit (one dbt invocation, a benchmark or a
+    test sets goldloop's settings this way).
+
+    >>> with patched_environ({"GOLDLOOP_EXAMPLE": "1"}):
+    ...     os.environ["GOLDLOOP_EXAMPLE"]
+    '1'
+    >>> "GOLDLOOP_EXAMPLE" in os.environ
+    False
+    """
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old

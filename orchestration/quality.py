@@ -27,9 +27,9 @@ from dagster import (
 )
 
 from goldloop.quality.suites import SUITES, Suite
-from goldloop.settings import Settings
 from goldloop.warehouse import query
 from orchestration.resources import GoldloopResource
+from orchestration.transform.metadata import match_metadata
 from orchestration.translators import dbt_key
 
 # reconciliation mart → the column its breaks are counted by
@@ -57,21 +57,6 @@ def _breaks_check(mart: str, column: str) -> AssetChecksDefinition:
                                 metadata={"breaks_open": total, f"by_{column}": counts})
 
     return _check
-
-
-def match_metadata(settings: Settings) -> dict[str, Any]:
-    """Records, golden customers and the share of customers seen in more than one system."""
-    (records, customers, multi), = query(settings, """
-        select count(*), count(distinct customer_id),
-               (select count(*) from (select customer_id from marts.customer_xref
-                                      group by customer_id having count(distinct system) > 1) m)
-        from marts.customer_xref""")
-    return {
-        "customer_records": int(records),
-        "golden_customers": int(customers),
-        "records_per_customer": round(records / customers, 3) if customers else 0.0,
-        "match_rate": round(multi / customers, 4) if customers else 0.0,
-    }
 
 
 @asset_check(asset=dbt_key("customer_xref"), name="customers_matched", blocking=False,

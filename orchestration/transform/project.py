@@ -14,7 +14,7 @@ from dagster_dbt import DbtCliResource, DbtProject
 
 from goldloop.dbt import DBT_PROJECT_DIR, dbt_env
 from goldloop.errors import ConfigError
-from goldloop.settings import Settings
+from goldloop.settings import Settings, patched_environ
 
 PARSE_COMMAND = ".venv/bin/dbt parse --project-dir dbt_project --profiles-dir dbt_project"
 PARTIAL_PARSE = "partial_parse.msgpack"
@@ -66,16 +66,8 @@ def dbt_environment(settings: Settings) -> Iterator[None]:
               # unit tests check the SQL against fixtures, not the data: CI runs them (as dbt
               # recommends), a data run would only wait for them before each model
               "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
+    with patched_environ(values):
         yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
 
 
 def shared_target_path(project_dir: Path) -> Path:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.model import pairwise
 from goldloop.settings import Settings
-from tests.dbt.world import dbt, extract_world, pairwise_scores
+from tests.dbt.world import dbt, extract_world
 
 pytestmark = pytest.mark.postgres
 
@@ -64,7 +65,7 @@ def test_build_on_postgres_matches_and_reconciles(postgres_dsn: str, tmp_path: P
         con.close()
     expected = {f"{s}:{o}:{r}": e for s, o, r, e in truth if (s, o) in CUSTOMER_OBJECTS}
     assert predicted.keys() == expected.keys()
-    precision, recall = pairwise_scores(predicted, expected)
+    precision, recall = pairwise(predicted, expected)
     print(f"customer matching on Postgres: precision {precision:.4f}, recall {recall:.4f}")
     assert precision >= 0.995 and recall >= 0.95
     kinds = {"order_missing_invoice", "invoice_amount_mismatch", "duplicate_invoice"}

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.dbt.world import REPO, BuiltWorld, copy_project, dbt, pairwise_scores
+from benchmarks.model import components, pairwise
+from tests.dbt.world import REPO, BuiltWorld, copy_project, dbt
 
 CUSTOMER_OBJECTS = {("crm", "contacts"), ("erp", "contacts"), ("shop", "customers")}
 
@@ -60,26 +61,6 @@ def test_customer_xref_covers_every_customer_record_exactly_once(built: BuiltWor
     assert set(xref) == set(truth)
 
 
-def components(keys: list[str], edges: list[tuple[str, str]]) -> dict[str, str]:
-    """Each key's connected component (named by a member) under ``edges``.
-
-    >>> found = components(["a", "b", "c"], [("a", "b")])
-    >>> found["a"] == found["b"] != found["c"]
-    True
-    """
-    parent = {key: key for key in keys}
-
-    def find(key: str) -> str:
-        while parent[key] != key:
-            parent[key] = parent[parent[key]]
-            key = parent[key]
-        return key
-
-    for a, b in edges:
-        parent[find(a)] = find(b)
-    return {key: find(key) for key in keys}
-
-
 def test_matching_agrees_with_ground_truth(built: BuiltWorld) -> None:
     predicted = {f"{s}:{o}:{r}": c for c, s, o, r in built.query(
         "select customer_id, system, object, record_id from marts.customer_xref")}
@@ -88,8 +69,8 @@ def test_matching_agrees_with_ground_truth(built: BuiltWorld) -> None:
         select record_key, linked_record_key from intermediate.int_customer_match_edges
         where match_rule not in ('probabilistic', 'steward')
     """)
-    rules_only = pairwise_scores(components(list(predicted), rule_edges), truth)
-    precision, recall = pairwise_scores(predicted, truth)
+    rules_only = pairwise(components(list(predicted), rule_edges), truth)
+    precision, recall = pairwise(predicted, truth)
     print(f"customer matching, rules only: precision {rules_only[0]:.4f}, recall "
           f"{rules_only[1]:.4f}; rules + Splink: precision {precision:.4f}, recall {recall:.4f}")
     assert precision >= MIN_PRECISION

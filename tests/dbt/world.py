@@ -13,15 +13,14 @@ import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from benchmarks.harness import patched_environ
-from goldloop.settings import Settings
+from goldloop.settings import Settings, patched_environ
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT_DIR = REPO / "dbt_project"
@@ -152,26 +151,3 @@ def build_world(root: Path, *, customers: int = 500, seed: int = 42) -> BuiltWor
     return BuiltWorld(warehouse, truth, breaks, build, run_results)
 
 
-def pairwise_scores(predicted: Mapping[str, str], truth: Mapping[str, str]) -> tuple[float, float]:
-    """Pairwise precision and recall of a clustering against the true entities.
-
-    Both map a record key to its cluster (predicted customer id / true entity id); a pair of
-    records is predicted together when they share a customer id, truly together when they
-    share an entity.
-
-    >>> pairwise_scores({"a": "1", "b": "1", "c": "2"}, {"a": "x", "b": "x", "c": "x"})
-    (1.0, 0.3333333333333333)
-    >>> pairwise_scores({"a": "1", "b": "1"}, {"a": "x", "b": "y"})
-    (0.0, 1.0)
-    """
-    def pairs(groups: Mapping[str, str]) -> set[tuple[str, str]]:
-        members: dict[str, list[str]] = {}
-        for key, group in groups.items():
-            members.setdefault(group, []).append(key)
-        return {(a, b) for keys in members.values() for a in keys for b in keys if a < b}
-
-    keys = predicted.keys() & truth.keys()
-    found = pairs({k: predicted[k] for k in keys})
-    real = pairs({k: truth[k] for k in keys})
-    hits = len(found & real)
-    return (hits / len(found) if found else 1.0, hits / len(real) if real else 1.0)

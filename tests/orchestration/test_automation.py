@@ -32,8 +32,7 @@ from dagster import (
 )
 from dagster._core.test_utils import create_run_for_test
 
-from benchmarks.harness import patched_environ
-from goldloop.settings import Settings
+from goldloop.settings import Settings, patched_environ
 from orchestration.partitions import live_partition_key
 from orchestration.resources import AlertResource, GoldloopResource
 from orchestration.state import connect_state

@@ -18,7 +18,7 @@ import duckdb
 import pytest
 from dagster import AssetKey, DagsterInstance
 
-from benchmarks.harness import patched_environ
+from goldloop.settings import patched_environ
 from tests.orchestration.support import dbt_target_dir, running_sandbox, source_env
 
 

@@ -14,7 +14,7 @@ import psycopg2
 import pytest
 from dagster import AssetKey, DagsterInstance
 
-from benchmarks.harness import patched_environ
+from goldloop.settings import patched_environ
 from tests.orchestration.support import (
     dbt_target_dir,
     postgres_database,
