@@ -30,8 +30,8 @@ from pathlib import Path
 
 import duckdb
 
-from benchmarks.harness import Figure, Timer, patched_environ, render, save
-from goldloop.settings import Settings
+from benchmarks.harness import Figure, Timer, render, save
+from goldloop.settings import Settings, patched_environ
 
 REPO = Path(__file__).resolve().parents[1]
 WORLD_CUSTOMERS = 300
