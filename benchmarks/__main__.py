@@ -3,6 +3,7 @@
     python -m benchmarks [--customers 100000] [--only seeding,fetch]
     python -m benchmarks sync-throughput [--records 100000] [--xero-records 6000]
     python -m benchmarks sync-plan [--rows 1000000]
+    python -m benchmarks.freshness [--changes 20]   (also --only freshness)
 
 The two ``sync-*`` commands run one reverse-ETL benchmark each (their ``--help`` lists the
 flags); ``--only sync-throughput,sync-plan`` adds them to a full run with the same flags.
@@ -19,6 +20,7 @@ from pathlib import Path
 from benchmarks import (
     extract,
     fetch_floor,
+    freshness,
     model,
     reports,
     seeding,
@@ -63,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="world size for the fetch floor and the large seeding run")
     parser.add_argument("--only", default="seeding,fetch,extract,pace",
                         help="comma list of: seeding, fetch, extract, pace, sync-throughput, "
-                             "sync-plan, reports, model")
+                             "sync-plan, reports, model, freshness")
     parser.add_argument("--pace-customers", type=int, default=20_000,
                         help="world size for the pace-under-limits run")
     parser.add_argument("--systems", default="crm,erp,shop,hr",
@@ -94,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
             figures += model.run(args.customers, root=Path(tmp), ports=model.DEFAULT_PORTS)
     if "reports" in chosen:
         figures += reports.run(args.report_customers)
+    if "freshness" in chosen:
+        figures += freshness.run()
     for name in ("sync-throughput", "sync-plan"):
         if name in chosen:
             found, problems = COMMANDS[name][1](args)
