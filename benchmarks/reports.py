@@ -193,7 +193,7 @@ def pages(warehouse: Path) -> list[tuple[str, str, dict[str, str]]]:
     """(label, page, parameters) of every page to time, with real values to search for."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        one = con.execute("select customer_id, email, last_name from marts.customers "
+        one = con.execute("select customer_id, email, first_name, last_name from marts.customers "
                           "where email is not null and customer_id like 'cus_z%' "
                           "order by customer_id desc limit 1").fetchone()
         record = con.execute("select record_id from marts.customer_xref "
@@ -201,7 +201,7 @@ def pages(warehouse: Path) -> list[tuple[str, str, dict[str, str]]]:
         total = _scalar(con, "select count(*) from marts.customers")
     finally:
         con.close()
-    customer_id, email, last_name = one if one else ("", "", "")
+    customer_id, email, first_name, last_name = one if one else ("", "", "", "")
     return [
         ("overview", "index", {}),
         ("reconciliation", "reconciliation", {}),
@@ -210,6 +210,7 @@ def pages(warehouse: Path) -> list[tuple[str, str, dict[str, str]]]:
         ("customers last page", "customers", {"page": str(max(1, total // 50))}),
         ("customers search e-mail", "customers", {"q": str(email)}),
         ("customers search name", "customers", {"q": str(last_name)}),
+        ("customers search full name", "customers", {"q": f"{first_name} {last_name}"}),
         ("customers search record id", "customers", {"q": str(record[0]) if record else "x"}),
         ("customer 360", "customer", {"id": str(customer_id)}),
         ("conflicts", "conflicts", {}),

@@ -192,6 +192,8 @@ def view(reader: Reader, table: Table, values: Mapping[str, Value], links: Links
                 f"order by {table.order_by} limit ? offset ?", [*params, size, (page - 1) * size])
             if counted:
                 rows, total = [row[:-1] for row in counted], int(counted[0][-1])
+            elif page == 1:
+                total = 0
         if total < 0:
             total = int(reader.scalar(f"select count(*) from ({sql}) as counted", params))
             page = min(page, max(1, math.ceil(total / size)))

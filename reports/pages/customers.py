@@ -8,45 +8,67 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reports.db import Reader
+from reports.db import Reader, contains
 from reports.params import Text, Value, parse
 from reports.site import Page, PageSpec, Site
 from reports.tables import Column, Condition, Table, view
 
 MIN_PHONE_DIGITS = 6
+PREFILTER_WORDS = 3
+FULL_NAME = "coalesce(first_name, '') || ' ' || coalesce(last_name, '')"
+
+
+def name_condition(text: str) -> tuple[str, list[str]]:
+    """SQL matching ``text`` anywhere in the full name (first, space, last), ignoring case.
+
+    Text without a space lies within one of the two names, so each is matched on its own: few
+    distinct names, which the warehouse compares once each instead of once per customer. Text
+    with a space is matched against the full name built per row, but only on rows where its
+    first words already appear in one of the names (a word holds no space, so it must).
+
+    >>> name_condition("nel")
+    ('(first_name ilike ? or last_name ilike ?)', ['%nel%', '%nel%'])
+    >>> name_condition("ann o'neil")[1]
+    ['%ann%', '%ann%', "%o'neil%", "%o'neil%", "%ann o'neil%"]
+    """
+    tests, params = [], []
+    for word in text.split()[:PREFILTER_WORDS]:
+        (first, patterns), (last, _) = contains("first_name", word), contains("last_name", word)
+        tests.append(f"({first} or {last})")
+        params += patterns * 2
+    if " " in text:
+        full, patterns = contains(FULL_NAME, text)
+        tests.append(full)
+        params += patterns
+    return " and ".join(tests), params
 
 
 def search_conditions(values: Mapping[str, Value]) -> list[Condition]:
     """Match ``q`` against the customer id, e-mail, full name, phone digits, or a record id.
 
-    One pass over the customers and one over their records, both in the warehouse; the text is
-    a bound parameter matched literally (``strpos``: ``%`` and ``_`` are plain characters).
+    One pass over the customers and one over their records' ids, both in the warehouse; the
+    text is a bound parameter matched literally (wildcards escaped), ignoring case.
 
-    >>> [c.params for c in search_conditions({"q": "Ann O'Neil"})][0]
-    ("Ann O'Neil", "ann o'neil", "ann o'neil", "Ann O'Neil")
-    >>> len(search_conditions({"q": "+1 (415) 555-0123"})[0].params)
-    5
+    >>> search_conditions({"q": "ann"})[0].params
+    ('ann', '%ann%', '%ann%', '%ann%', 'ann')
+    >>> len(search_conditions({"q": "+1 (415) 555-0123"})[0].params)  # digits: phone too
+    11
     """
     if "q" not in values:
         return []
     text = str(values["q"])
-    lowered = text.lower()
-    clauses = [
-        "customer_id = ?",
-        "strpos(lower(coalesce(email, '')), ?) > 0",
-        "strpos(lower(coalesce(first_name, '') || ' ' || coalesce(last_name, '')), ?) > 0",
-    ]
-    params: list[Any] = [text, lowered, lowered]
+    email, patterns = contains("email", text)
+    names, name_params = name_condition(text)
+    clauses = ["customer_id = ?", email, f"({names})"]
+    params: list[Any] = [text, *patterns, *name_params]
     digits = "".join(ch for ch in text if ch.isdigit())
     if len(digits) >= MIN_PHONE_DIGITS:
         clauses.append("strpos(coalesce(phone, ''), ?) > 0")
         params.append(digits)
+    clauses.append("customer_id in (select customer_id from marts.customer_xref "
+                   "where record_id = ?)")
     params.append(text)
-    return [Condition(
-        "customer_id in (select customer_id from marts.customers where "
-        + " or ".join(clauses)
-        + " union all select customer_id from marts.customer_xref where record_id = ?)",
-        tuple(params))]
+    return [Condition(" or ".join(clauses), tuple(params))]
 
 
 CUSTOMERS_TABLE = Table(

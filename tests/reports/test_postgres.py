@@ -20,6 +20,7 @@ from starlette.testclient import TestClient
 from goldloop.settings import Settings
 from reports.breaks import ALL_LABELS
 from tests.reports.pages import number, table_total, tile
+from tests.reports.test_search import expected_ids, page_ids, searches
 
 pytestmark = pytest.mark.postgres
 
@@ -72,6 +73,12 @@ class PostgresWorld:
             con.commit()
             con.close()
 
+    def portable_query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """Rows of a query written with ``?`` placeholders, as the report site writes them."""
+        from reports.db import adapt
+
+        return self.query(adapt(sql, "postgres"), params)
+
     def scalar(self, sql: str) -> int:
         return int(self.query(sql)[0][0])
 
@@ -106,6 +113,9 @@ def test_every_page_on_postgres_shows_the_marts_numbers(postgres_world: Postgres
     found = client.get("/customers", params={"q": email.upper()}).text
     assert customer_id in found
     assert client.get("/customers", params={"q": "' or 1=1 --"}).status_code == 200
+    for text in searches(postgres_world.portable_query):
+        expected = expected_ids(postgres_world.portable_query, text)
+        assert page_ids(client, text) == (expected[:200], len(expected)), text
     assert client.get("/customer", params={"id": customer_id}).status_code == 200
     assert number(tile(client.get("/compliance").text, "Past the 4-hour policy")) == scalar(
         "select count(*) from marts.leavers_with_access where is_policy_breached")
