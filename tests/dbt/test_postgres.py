@@ -5,8 +5,6 @@ Skips only when Postgres at 127.0.0.1:5432 is unreachable and GOLDLOOP_REQUIRE_P
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,35 +13,19 @@ import pytest
 from benchmarks.model import pairwise
 from goldloop.settings import Settings
 from tests.dbt.world import dbt, extract_world
+from tests.support import postgres_database
 
 pytestmark = pytest.mark.postgres
 
 # dlt's Postgres destination wants a password in the DSN; a trust-auth server ignores it.
-SERVER = "postgresql://postgres:postgres@127.0.0.1:5432"
 CUSTOMER_OBJECTS = {("crm", "contacts"), ("erp", "contacts"), ("shop", "customers")}
 
 
 @pytest.fixture(scope="module")
 def postgres_dsn() -> Iterator[str]:
     """A fresh database, dropped afterwards."""
-    import psycopg2
-
-    try:
-        admin = psycopg2.connect(f"{SERVER}/postgres", connect_timeout=3)
-    except psycopg2.OperationalError as exc:
-        if os.environ.get("GOLDLOOP_REQUIRE_POSTGRES", "") not in ("", "0", "false", "no"):
-            raise
-        pytest.skip(f"Postgres at 127.0.0.1:5432 is unreachable: {exc}".strip())
-    admin.autocommit = True
-    name = f"goldloop_dbt_{uuid.uuid4().hex[:12]}"
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{SERVER}/{name}"
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with postgres_database("goldloop_dbt") as dsn:
+        yield dsn
 
 
 def test_build_on_postgres_matches_and_reconciles(postgres_dsn: str, tmp_path: Path) -> None:

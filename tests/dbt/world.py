@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -21,6 +20,7 @@ from typing import Any
 import duckdb
 
 from goldloop.settings import Settings, patched_environ
+from tests.support import free_ports, source_env
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT_DIR = REPO / "dbt_project"
@@ -45,42 +45,6 @@ class BuiltWorld:
             return [tuple(row) for row in con.execute(sql, list(params)).fetchall()]
         finally:
             con.close()
-
-
-def free_ports(n: int) -> list[int]:
-    """``n`` distinct TCP ports nobody listens on right now."""
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in socks]
-    finally:
-        for sock in socks:
-            sock.close()
-
-
-def source_env(config: Any) -> dict[str, str]:
-    """dlt config/secrets env vars that point every source at this sandbox, pace unlimited."""
-    creds = config.credentials
-    env = {
-        "SOURCES__CRM__BASE_URL": config.base_url("crm"),
-        "SOURCES__CRM__ACCESS_TOKEN": creds.crm_token,
-        "SOURCES__ERP__BASE_URL": config.base_url("erp"),
-        "SOURCES__ERP__CONNECTIONS_URL": config.base_url("erp").replace("/api.xro/2.0",
-                                                                          "/connections"),
-        "SOURCES__ERP__ACCESS_TOKEN": creds.erp_token,
-        "SOURCES__ERP__TENANT_ID": creds.erp_tenant_id,
-        "SOURCES__SHOP__SHOPS": json.dumps(
-            [{"name": shop, "base_url": config.base_url("shop", shop)} for shop in SHOPS]),
-        "SOURCES__SHOP__ACCESS_TOKENS": json.dumps(creds.shop_tokens),
-        "SOURCES__HR__BASE_URL": config.base_url("hr"),
-        "SOURCES__HR__API_KEY": creds.hr_api_key,
-    }
-    for system in SYSTEMS:
-        env[f"SOURCES__{system.upper()}__REQUESTS_PER_SECOND"] = "0"
-    return env
-
-
 
 
 def extract_world(root: Path, *, customers: int, seed: int,

@@ -38,7 +38,7 @@ from orchestration.resources import AlertResource, GoldloopResource
 from orchestration.state import connect_state
 from orchestration.webhooks.events import InboxEvent
 from orchestration.webhooks.inbox import store_events
-from tests.orchestration.support import free_ports
+from tests.support import free_ports
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,8 @@ import pytest
 from dagster import AssetKey, DagsterInstance
 
 from goldloop.settings import patched_environ
-from tests.orchestration.support import dbt_target_dir, running_sandbox, source_env
+from tests.orchestration.support import dbt_target_dir
+from tests.support import running_sandbox, source_env
 
 
 @dataclass
@@ -200,7 +201,7 @@ def test_sandbox_webhooks_start_runs_for_just_the_systems_that_changed(loop: Loo
     from orchestration.state import connect_state
     from orchestration.webhooks.receiver import WebhookSecrets, create_app, inbox_store
     from sandbox import control
-    from tests.orchestration.support import free_ports
+    from tests.support import free_ports
 
     settings = Settings(warehouse=loop.warehouse)
     creds = loop.sandbox.credentials

@@ -15,12 +15,8 @@ import pytest
 from dagster import AssetKey, DagsterInstance
 
 from goldloop.settings import patched_environ
-from tests.orchestration.support import (
-    dbt_target_dir,
-    postgres_database,
-    running_sandbox,
-    source_env,
-)
+from tests.orchestration.support import dbt_target_dir
+from tests.support import postgres_database, running_sandbox, source_env
 
 pytestmark = pytest.mark.postgres
 

@@ -23,7 +23,8 @@ import duckdb
 import httpx
 import pytest
 
-from tests.orchestration.support import dbt_target_dir, free_ports
+from tests.orchestration.support import dbt_target_dir
+from tests.support import free_ports
 
 pytestmark = pytest.mark.browser
 

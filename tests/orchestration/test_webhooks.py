@@ -21,7 +21,7 @@ from orchestration.webhooks.events import InboxEvent
 from orchestration.webhooks.inbox import Stored, count_events
 from orchestration.webhooks.receiver import WebhookSecrets, create_app, inbox_store
 from sandbox.webhooks import hubspot_v3_signature, shopify_hmac, xero_signature
-from tests.orchestration.support import postgres_database
+from tests.support import postgres_database
 
 SECRETS = WebhookSecrets(hubspot_client_secret="hs-secret", shopify_secret="shop-secret",
                          xero_webhook_key="xero-key")
@@ -297,7 +297,7 @@ def test_the_serve_command_receives_into_the_configured_warehouse(tmp_path: Path
 
     import httpx
 
-    from tests.orchestration.support import free_ports
+    from tests.support import free_ports
 
     port = free_ports(1)[0]
     warehouse = tmp_path / "warehouse.duckdb"

@@ -5,9 +5,7 @@ Skips when Postgres at 127.0.0.1:5432 is unreachable, unless GOLDLOOP_REQUIRE_PO
 
 from __future__ import annotations
 
-import os
 import re
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,33 +19,16 @@ from goldloop.settings import Settings
 from reports.breaks import ALL_LABELS
 from tests.reports.pages import number, table_total, tile
 from tests.reports.test_search import expected_ids, page_ids, searches
+from tests.support import postgres_database
 
 pytestmark = pytest.mark.postgres
-
-SERVER = "postgresql://postgres:postgres@127.0.0.1:5432"  # a trust-auth server ignores it
 
 
 @pytest.fixture(scope="module")
 def postgres_dsn() -> Iterator[str]:
     """A fresh database, dropped afterwards."""
-    import psycopg2
-
-    try:
-        admin = psycopg2.connect(f"{SERVER}/postgres", connect_timeout=3)
-    except psycopg2.OperationalError as exc:
-        if os.environ.get("GOLDLOOP_REQUIRE_POSTGRES", "") not in ("", "0", "false", "no"):
-            raise
-        pytest.skip(f"Postgres at 127.0.0.1:5432 is unreachable: {exc}".strip())
-    admin.autocommit = True
-    name = f"goldloop_reports_{uuid.uuid4().hex[:12]}"
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{SERVER}/{name}"
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with postgres_database("goldloop_reports") as dsn:
+        yield dsn
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +10,8 @@ import pytest
 from goldloop.settings import Settings
 from sandbox import control
 from sandbox.config import SYSTEMS, SandboxConfig
-from tests.reverse_etl.helpers import SandboxReader, free_ports
+from tests.reverse_etl.helpers import SandboxReader
+from tests.support import free_ports, postgres_database
 
 
 @pytest.fixture(scope="session")
@@ -48,23 +47,5 @@ def warehouse(tmp_path: Path) -> Settings:
 def postgres() -> Iterator[Settings]:
     """A fresh Postgres database, dropped afterwards; skips only when Postgres is unreachable
     and GOLDLOOP_REQUIRE_POSTGRES is unset."""
-    import psycopg2
-
-    admin_dsn = "postgresql://postgres@127.0.0.1:5432/postgres"
-    try:
-        admin = psycopg2.connect(admin_dsn, connect_timeout=3)
-    except psycopg2.OperationalError as exc:
-        if os.environ.get("GOLDLOOP_REQUIRE_POSTGRES", "") not in ("", "0", "false", "no"):
-            raise
-        pytest.skip(f"Postgres at 127.0.0.1:5432 is unreachable: {exc}".strip())
-    admin.autocommit = True
-    name = f"goldloop_retl_{uuid.uuid4().hex[:12]}"
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield Settings(target="postgres",
-                       postgres_dsn=f"postgresql://postgres@127.0.0.1:5432/{name}")
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with postgres_database("goldloop_retl") as dsn:
+        yield Settings(target="postgres", postgres_dsn=dsn)

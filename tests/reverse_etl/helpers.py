@@ -8,7 +8,6 @@ plan (and writes) out.
 from __future__ import annotations
 
 import json
-import socket
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -46,17 +45,6 @@ INVOICE_COLUMNS = {
     "line_count": "integer", "total": "decimal(18, 2)", "deal_amount": "decimal(18, 2)",
     "date": "date", "due_date": "date",
 }
-
-
-def free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in socks]
-    finally:
-        for sock in socks:
-            sock.close()
 
 
 def unique(prefix: str = "t") -> str:
