@@ -2,10 +2,9 @@
 one relation, with the record to fix, each system's id and value, the amount at stake and the
 month the business event happened (order placed, deal closed).
 
-Amount at stake, per kind: a missing invoice puts the order's total at stake, an amount mismatch
-the difference, a duplicate invoice the extra invoice's total, a won deal not invoiced the deal
-amount, a deal whose invoices total differently the difference, counted once per deal (the mart
-has a row per invoice of such a deal).
+The amount at stake and its currency are ``marts.reconciliation_breaks``' (joined on
+``break_id``): the rule lives in that mart only, so these pages and the breaks history
+(``snapshots.reconciliation_breaks_snapshot``, a copy of the mart) always agree.
 """
 
 from __future__ import annotations
@@ -47,46 +46,40 @@ LABELS = {k.kind: k.label for k in KINDS}
 ALL_LABELS = {**LABELS, LEAVER.kind: LEAVER.label}
 SYSTEMS = ("shop", "crm", "erp")
 # what BREAKS_SQL reads
-TABLES = ("marts.orders_vs_invoices", "marts.deals_vs_invoices", "marts.orders", "marts.deals")
+TABLES = ("marts.orders_vs_invoices", "marts.deals_vs_invoices", "marts.reconciliation_breaks",
+          "marts.orders")
 # The system whose record a break names (as the marts' `system` column says per kind).
 FIX_IN = {"order_missing_invoice": "shop", "deal_won_not_invoiced": "crm",
           "invoice_amount_mismatch": "erp", "duplicate_invoice": "erp",
           "deal_invoice_amount_mismatch": "erp"}
 
-# One relation for both marts: every column named the same, NULLs typed for Postgres.
+# One relation for both marts: every column named the same, NULLs typed for Postgres; the
+# amount at stake and currency from marts.reconciliation_breaks (one row per break_id).
 BREAKS_SQL = """
 select
     b.break_id, b.break_kind, b.system, b.record_id,
     'shop' as source_system, b.order_record_id as source_id,
-    b.order_reference as source_reference, o.currency_code,
+    b.order_reference as source_reference, r.currency_code,
     b.order_amount as source_amount,
     b.invoice_id, b.invoice_number, b.invoice_amount, b.amount_difference,
-    case b.break_kind
-        when 'order_missing_invoice' then b.order_amount
-        when 'duplicate_invoice' then b.invoice_amount
-        else abs(b.amount_difference)
-    end as amount_at_stake,
+    r.amount_at_stake,
     o.customer_id,
     cast(date_trunc('month', o.ordered_at) as date) as business_month
 from marts.orders_vs_invoices as b
+left join marts.reconciliation_breaks as r on r.break_id = b.break_id
 left join marts.orders as o on o.order_id = b.order_record_id
 union all
 select
     d.break_id, d.break_kind, d.system, d.record_id,
     'crm' as source_system, d.deal_id as source_id,
-    cast('DEAL-' || d.deal_id as varchar) as source_reference, deals.currency_code,
+    cast('DEAL-' || d.deal_id as varchar) as source_reference, r.currency_code,
     d.deal_amount as source_amount,
     d.invoice_id, d.invoice_number, d.invoiced_amount as invoice_amount, d.amount_difference,
-    case
-        when d.break_kind = 'deal_won_not_invoiced' then d.deal_amount
-        when row_number() over (partition by d.deal_id order by d.invoice_id) = 1
-            then abs(d.amount_difference)
-        else 0
-    end as amount_at_stake,
+    r.amount_at_stake,
     cast(null as varchar) as customer_id,
     cast(date_trunc('month', d.closed_at) as date) as business_month
 from marts.deals_vs_invoices as d
-left join marts.deals as deals on deals.deal_id = d.deal_id
+left join marts.reconciliation_breaks as r on r.break_id = d.break_id
 """
 
 

@@ -9,6 +9,8 @@ from the snapshot's rows.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import shutil
 from collections import Counter
@@ -23,10 +25,14 @@ import pytest
 from starlette.testclient import TestClient
 
 from goldloop.settings import Settings
-from reports.breaks import ALL_LABELS, BREAKS_SQL
+from reports.breaks import ALL_LABELS
 from tests.reports.conftest import ReportWorld
+from tests.reports.pages import money
 
 SNAPSHOT = "snapshots.reconciliation_breaks_snapshot"
+# what the snapshot copies from marts.reconciliation_breaks
+BREAK_COLUMNS = ("break_id, report, break_kind, system, record_id, currency_code, "
+                 "amount_difference, amount_at_stake, occurred_on")
 
 
 def chart_marks(html: str, title_start: str) -> dict[tuple[str, str], str]:
@@ -42,15 +48,48 @@ def chart_marks(html: str, title_start: str) -> dict[tuple[str, str], str]:
 
 
 def test_the_build_snapshots_every_open_break(world: ReportWorld) -> None:
-    open_rows = world.query(f"select break_id, break_kind, amount_at_stake from {SNAPSHOT} "
-                            "where dbt_valid_to is null")
-    marts = world.query("select break_id, break_kind from marts.reconciliation_breaks")
-    assert sorted((b, k) for b, k, _ in open_rows) == sorted(marts)
-    assert {k for _, k in marts} >= {"leaver_active_owner", "order_missing_invoice"}
-    # the snapshot's amount at stake is the reconciliation page's, break by break
-    shown = {b: a for b, a in world.query(
-        f"select break_id, amount_at_stake from ({BREAKS_SQL}) as b")}
-    assert shown and {b: a for b, _, a in open_rows if b in shown} == shown
+    """The snapshot's open rows are marts.reconciliation_breaks, column for column."""
+    open_rows = world.query(f"select {BREAK_COLUMNS} from {SNAPSHOT} where dbt_valid_to is null")
+    marts = world.query(f"select {BREAK_COLUMNS} from marts.reconciliation_breaks")
+    assert {row[0]: row for row in open_rows} == {row[0]: row for row in marts}
+    assert len(open_rows) == len(marts)
+    assert {row[2] for row in marts} >= {"leaver_active_owner", "order_missing_invoice"}
+    # amounts of several kinds are at stake, in a currency; a leaver's seat has neither
+    assert any(row[7] for row in marts if row[2] == "order_missing_invoice")
+    assert all(row[5] and row[7] is not None for row in marts if row[2] == "order_missing_invoice")
+    assert all(row[5] is None and row[7] is None for row in marts
+               if row[2] == "leaver_active_owner")
+
+
+def test_the_reconciliation_page_shows_the_marts_amount_at_stake(
+        client: TestClient, world: ReportWorld) -> None:
+    """Break by break, the page's amount at stake and currency are the mart's (no rule of its
+    own): the breaks CSV and the per-kind totals."""
+    mart = {b: (a, c) for b, a, c in world.query(
+        "select break_id, amount_at_stake, currency_code from marts.reconciliation_breaks "
+        "where report in ('orders_vs_invoices', 'deals_vs_invoices')")}
+    response = client.get("/csv/breaks")
+    assert response.status_code == 200, response.text
+    shown = {r["break_id"]: (Decimal(r["amount_at_stake"]) if r["amount_at_stake"] else None,
+                             r["currency_code"] or None)
+             for r in csv.DictReader(io.StringIO(response.text))}
+    assert mart and shown == mart
+    # each kind's row adds up the mart's amounts, per currency ("USD 1,234.50; EUR 9.00")
+    html = client.get("/reconciliation").text
+    expected: dict[str, dict[str | None, str]] = {}
+    for kind, currency, total in world.query(
+            "select break_kind, currency_code, sum(amount_at_stake) "
+            "from marts.reconciliation_breaks where report <> 'leavers_with_access' "
+            "group by 1, 2"):
+        expected.setdefault(kind, {})[currency] = f"{Decimal(total or 0):.2f}"
+    assert len(expected) >= 3
+    for kind, amounts in expected.items():
+        row = re.search(rf'<tr data-kind="{kind}">.*?</tr>', html, re.S)
+        assert row, kind
+        cell = unescape(re.findall(r'<td class="k-money">(.*?)</td>', row.group(0))[0])
+        shown_amounts = {(part.split()[0] if len(part.split()) == 2 else None): money(part)
+                         for part in cell.split("; ")}
+        assert shown_amounts == amounts, kind
 
 
 @pytest.fixture(scope="module")
