@@ -8,9 +8,15 @@
         sole_candidate             one side is a lone record with nothing but a name and all its
                                    candidates are in the other's rule cluster (score at least
                                    identity_sole_candidate_threshold);
-        only_candidates            the two rule clusters are each other's only candidates and
-                                   hold no system in common (score at least
-                                   identity_only_candidates_threshold);
+        only_candidates            the two rule clusters are each other's only candidates, one
+                                   of them is a single record and they hold no system in
+                                   common (score at least identity_only_candidates_threshold);
+                                   two clusters of several records each are each a person the
+                                   rules already put together across systems: they stay apart;
+        lone_duplicate             the same, but the two share a system: that system's second
+                                   entry of the person (a CRM contact typed in twice as Bill
+                                   and William), score at least
+                                   identity_lone_duplicate_threshold;
       review                     scored from identity_review_threshold up, not auto-matched.
     Candidates are the pairs Splink scored (from identity_candidate_threshold up); rule clusters
     are int_customer_rule_clusters. Splink runs on DuckDB only: on other warehouses (or with
@@ -57,7 +63,8 @@ scored_clusters as (
     select
         scored.*,
         cluster_a.rule_cluster_key as rule_cluster_a,
-        cluster_b.rule_cluster_key as rule_cluster_b
+        cluster_b.rule_cluster_key as rule_cluster_b,
+        least(cluster_a.rule_cluster_size, cluster_b.rule_cluster_size) = 1 as has_single_record
     from scored
     inner join rule_clusters as cluster_a on scored.record_key_a = cluster_a.record_key
     inner join rule_clusters as cluster_b on scored.record_key_b = cluster_b.record_key
@@ -130,8 +137,15 @@ reasoned as (
                     >= {{ var('identity_only_candidates_threshold') }}
                 and lone_a.candidate_cluster_key = scored_clusters.rule_cluster_b
                 and lone_b.candidate_cluster_key = scored_clusters.rule_cluster_a
+                and scored_clusters.has_single_record
                 and shared_sources.record_key_a is null
                 then 'only_candidates'
+            when scored_clusters.match_probability
+                    >= {{ var('identity_lone_duplicate_threshold', 0.7) }}
+                and lone_a.candidate_cluster_key = scored_clusters.rule_cluster_b
+                and lone_b.candidate_cluster_key = scored_clusters.rule_cluster_a
+                and scored_clusters.has_single_record
+                then 'lone_duplicate'
             when scored_clusters.match_probability >= {{ var('identity_review_threshold') }}
                 then 'review'
         end as decision_reason

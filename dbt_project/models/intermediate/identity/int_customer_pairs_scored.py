@@ -54,12 +54,16 @@ def _eq(column: str) -> str:
 COMPARISONS: dict[str, list[Level]] = {
     "first_name": [
         ("null", _null("first_name_key"), None, None),
-        ("exact", _eq("first_name_key"), 0.88, "first_name_key"),
-        ("typo", _jw("first_name_key", 0.92), 0.06, None),
+        ("exact", _eq("first_name_key"), 0.86, "first_name_key"),
+        # Bill and William, Peggy and Margaret: one stands for the other (seed
+        # first_name_nicknames); names without a known nickname stand only for themselves
+        ("nickname", "contains(first_name_formal_names_l, first_name_formal_names_r)"
+         " or contains(first_name_formal_names_r, first_name_formal_names_l)", 0.04, None),
+        ("typo", _jw("first_name_key", 0.92), 0.05, None),
         ("initial or short form",
          "starts_with(first_name_key_l, first_name_key_r)"
          " or starts_with(first_name_key_r, first_name_key_l)", 0.03, None),
-        ("similar", _jw("first_name_key", 0.85), 0.02, None),
+        ("similar", _jw("first_name_key", 0.85), 0.01, None),
         ("different", "true", 0.01, None),
     ],
     "last_name": [
@@ -98,7 +102,9 @@ COMPARISONS: dict[str, list[Level]] = {
     ],
     "company": [
         ("null", _null("company_key"), None, None),
-        ("exact", _eq("company_key"), 0.90, None),
+        # the company of one's e-mail is the CRM company the other is associated with
+        ("exact", f"{_eq('company_key')} or company_key_l = crm_company_domain_r"
+         " or crm_company_domain_l = company_key_r", 0.90, None),
         ("typo", _jw("company_key", 0.9), 0.05, None),
         ("different", "true", 0.05, None),
     ],
@@ -117,10 +123,12 @@ EVIDENCE_BEYOND_NAMES: dict[str, tuple[str, ...]] = {
     "company": ("exact", "typo"),
 }
 
-# Pairs compared: same family name and first initial, same first name and family initial
-# (a typo on either side), same e-mail local part, same phone, same postcode.
+# Pairs compared: same family name and first initial, same family name and formal first name
+# (Bill and William Orozco), same first name and family initial (a typo on either side), same
+# e-mail local part, same phone, same postcode.
 BLOCKING_KEYS: list[tuple[str, ...]] = [
     ("last_name_key", "substr(first_name_key, 1, 1)"),
+    ("last_name_key", "first_name_formal_names"),
     ("first_name_key", "substr(last_name_key, 1, 1)"),
     ("email_local",),
     ("phone_key",),

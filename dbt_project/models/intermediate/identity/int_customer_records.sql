@@ -6,8 +6,8 @@
     `record_sources` says where each column comes from per source; a column not named takes the
     source's column of the same name. -#}
 {%- set columns = ['record_id', 'crm_contact_ref', 'erp_contact_ref', 'email', 'first_name',
-    'last_name', 'phone', 'address_line1', 'city', 'region', 'postcode', 'country_code',
-    'has_marketing_consent', 'created_at', 'updated_at', 'is_deleted'] -%}
+    'last_name', 'phone', 'phone_as_entered', 'address_line1', 'city', 'region', 'postcode',
+    'country_code', 'has_marketing_consent', 'created_at', 'updated_at', 'is_deleted'] -%}
 {%- set record_sources = {
     'crm_contacts': {
         'system': 'crm', 'object': 'contacts', 'record_id': 'contact_id',
@@ -61,7 +61,8 @@ with_email_parts as (
     select
         *,
         {{ dbt.split_part(email_without_tag('email'), "'@'", 1) }} as email_local_part,
-        {{ dbt.split_part('email', "'@'", 2) }} as email_domain
+        {{ dbt.split_part('email', "'@'", 2) }} as email_domain,
+        regexp_replace(phone_as_entered, '[^0-9]', '', 'g') as phone_as_entered_digits
     from unioned
 ),
 
@@ -84,7 +85,12 @@ final as (
         country_code,
         case when email is not null then email_local_part || '@'
             || coalesce(domain_corrections.domain, email_domain) end as email_key,
-        case when length(phone) >= 10 then right(phone, 9) end as phone_key,
+        -- the last nine digits; a number the phone parser could not read (0011 61 4..) still
+        -- ends in the same digits, so its typed form is the fallback
+        case
+            when length(phone) >= 10 then right(phone, 9)
+            when length(phone_as_entered_digits) >= 10 then right(phone_as_entered_digits, 9)
+        end as phone_key,
         {{ fold_text('first_name') }} as first_name_key,
         {{ fold_text('last_name') }} as last_name_key,
         {{ fold_street('address_line1') }} as street_key,
