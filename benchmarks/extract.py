@@ -160,6 +160,28 @@ def process_cpu(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def load_average() -> float:
+    """The machine's 1-minute load average (0 where the OS does not tell)."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return 0.0
+
+
+def _loads(run: dict[str, Any]) -> str:
+    """The 1-minute load averages noted after a run's extract and its floor.
+
+    >>> _loads({"load_extract": 3.14, "load_floor": 2.0})
+    '1-min load 3.1 after the extract, 2.0 after the floor'
+    >>> _loads({"load_extract": 1.0})
+    '1-min load 1.0 after the extract'
+    """
+    text = f"1-min load {run.get('load_extract', 0.0):.1f} after the extract"
+    if "load_floor" in run:
+        text += f", {run['load_floor']:.1f} after the floor"
+    return text
+
+
 def achieved_rate(times: list[float]) -> float:
     """Requests per second between the first and the last request sent.
 
@@ -234,8 +256,10 @@ def run_systems(customers: int, systems: tuple[str, ...] = ("crm", "erp", "shop"
                     run = run_extract(system, env, log, full=True, cwd=root,
                                       profile=root / f"{system}.prof" if profile else None)
                     served_extract = process_cpu(server) - served
+                    run["load_extract"] = load_average()
                     floor, calls, floor_cpu = replay_floor_cpu(log)
                     served_floor = process_cpu(server) - served - served_extract
+                    run["load_floor"] = load_average()
                     pairs.append((run["wall"] / floor, run, floor, calls, floor_cpu,
                                   served_extract, served_floor))
                 pairs.sort(key=lambda pair: pair[0])
@@ -244,8 +268,10 @@ def run_systems(customers: int, systems: tuple[str, ...] = ("crm", "erp", "shop"
                 fulls[system] = full
                 name = f"extract {system} {customers:,}"
                 phases = ", ".join(f"{k} {v:.1f}s" for k, v in full.get("phases", {}).items())
+                phases += f"; {_loads(full)}"
                 if len(pairs) > 1:
-                    phases += "; ratios " + ", ".join(f"{pair[0]:.2f}" for pair in pairs)
+                    phases += "; ratios " + ", ".join(f"{pair[0]:.2f} ({_loads(pair[1])})"
+                                                      for pair in pairs)
                 figures += [
                     Figure(name, "full wall", full["wall"], "s", ratio,
                            f"raw-fetch floor {floor:.1f}s ({calls} requests)", note=phases),
@@ -264,11 +290,12 @@ def run_systems(customers: int, systems: tuple[str, ...] = ("crm", "erp", "shop"
                 for system in systems:
                     inc = run_extract(system, env, root / f"{system}.inc.log", full=False,
                                       cwd=root)
+                    inc["load_extract"] = load_average()
                     full = fulls[system]
                     name = f"incremental {system} (1% changed)"
                     figures += [
                         Figure(name, "wall", inc["wall"], "s", inc["wall"] / full["wall"],
-                               "full run wall"),
+                               "full run wall", note=_loads(inc)),
                         Figure(name, "requests", inc["requests"], "requests",
                                inc["requests"] / max(full["requests"], 1), "full run requests"),
                         Figure(name, "rows", inc["rows"], "rows"),
@@ -346,7 +373,8 @@ def run_pace(customers: int, systems: tuple[str, ...] = ("crm", "erp"), *,
                     calls = [c for c in calls if c[1].split("?")[0].endswith("/search")]
                 figures.append(pace_figure(
                     name, [call[4] for call in calls], ALLOWED_RATES[name], BURSTS[name],
-                    f"{result['throttled']} x 429, {result['retries']} retries"))
+                    f"{result['throttled']} x 429, {result['retries']} retries, "
+                    f"1-min load {load_average():.1f}"))
         finally:
             if not running:
                 control.down(data_dir)

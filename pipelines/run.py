@@ -24,6 +24,7 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from goldloop.errors import ConfigError, GoldloopError, SourceError
 from goldloop.settings import Settings
+from pipelines.common.collector import relaxed_gc
 from pipelines.common.deletes import DELETED_COLUMN
 from pipelines.common.destination import make_pipeline
 from pipelines.common.drift import CHANGES_TABLE, detect_schema_changes, schema_snapshot
@@ -271,7 +272,7 @@ def _extract_locked(system: str, *, settings: Settings, full_refresh: bool,
     try:
         pipeline = make_pipeline(system, settings, pipelines_dir=pipelines_dir)
         source = load_source(system, start=start, end=end)
-        with _ticker(system, progress):
+        with _ticker(system, progress), relaxed_gc():
             if pipeline.has_pending_data:
                 say(f"{system}: finishing a load an earlier run left pending")
                 pipeline.run()

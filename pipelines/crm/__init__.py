@@ -18,9 +18,11 @@ of merging (:mod:`pipelines.common.firstload`); a key that came twice keeps its 
 
 The links of contacts and deals (v4 batch reads, by a transformer on each loaded batch) land in
 ``raw_crm.associations`` (``from_type, from_id, to_type, to_id, type, type_id, label``): each
-loaded record's links replace its previous ones (merge key ``from_type, from_id``), so removed
-links disappear with the next change of the record. ``start``/``end`` bound the cursor for
-backfills.
+loaded record's links replace its previous ones (merge key ``from_type, from_id``, through one
+marker row per record), so removed links disappear with the next change of the record; into an
+empty table (a first load) the links are appended without markers. The v4 results become Arrow
+columns in C (:func:`pipelines.crm.records.associations_table`). ``start``/``end`` bound the
+cursor for backfills.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from typing import Any
 
 import dlt
 import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.extract.resource import DltResource
 from dlt.sources.helpers.rest_client import RESTClient
 
@@ -56,6 +59,7 @@ from pipelines.crm.records import (
 )
 from pipelines.crm.sweep import DEFAULT_SWEEP_EVERY_HOURS, mark_swept, sweep_due
 
+ASSOCIATIONS_TABLE = "associations"
 ASSOCIATION_KEY = ["from_type", "from_id", "to_type", "to_id", "type_id"]
 
 
@@ -121,15 +125,19 @@ def _archived_records(client: RESTClient, obj: CrmObject, lag_seconds: float,
 
 
 def _associations(client: RESTClient, obj: CrmObject) -> Any:
-    """A transformer: the current links of each live record its parent resource yields."""
+    """A transformer: the current links of each live record its parent resource yields.
+
+    Into an empty table (a first load) the links are appended, without the marker rows that
+    replace a record's old links on merge.
+    """
 
     def links_of(table: pa.Table) -> Iterator[pa.Table]:
-        ids = [record_id for record_id, archived in zip(
-            table.column("id").to_pylist(), table.column("archived").to_pylist(), strict=True)
-            if not archived]
+        ids = table.filter(pc.invert(pc.fill_null(table.column("archived"), False))
+                           ).column("id").to_pylist()
         if ids:
+            first = append_if_empty(ASSOCIATIONS_TABLE)
             links = {to: read_associations(client, obj.name, to, ids) for to in obj.associations}
-            yield associations_table(obj.name, ids, links)
+            yield associations_table(obj.name, ids, links, markers=not first)
 
     return links_of
 
@@ -206,7 +214,7 @@ def source(
         if obj.associations:
             resources.append(dlt.transformer(
                 _associations(make_client(base_url, access_token), obj),
-                name=f"{obj.name}_associations", table_name="associations",
+                name=f"{obj.name}_associations", table_name=ASSOCIATIONS_TABLE,
                 write_disposition="merge", primary_key=ASSOCIATION_KEY,
                 merge_key=["from_type", "from_id"], columns=ASSOCIATION_COLUMNS,
                 parallelized=True, data_from=live,

@@ -171,15 +171,14 @@ def _search_one_instant(client: RESTClient, obj: CrmObject, at_ms: int) -> Itera
 
 
 def read_associations(client: RESTClient, from_type: str, to_type: str,
-                      ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
-    """``{from id: [v4 link, ...]}`` for ``ids`` (records without links are absent)."""
-    links: dict[str, list[dict[str, Any]]] = {}
+                      ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The v4 batch-read results for ``ids`` (``{from: {id}, to: [link, ...]}``; records
+    without links are absent)."""
+    results: list[dict[str, Any]] = []
     for i in range(0, len(ids), ASSOCIATION_BATCH):
         batch = ids[i:i + ASSOCIATION_BATCH]
         response = client.post(f"/crm/v4/associations/{from_type}/{to_type}/batch/read",
                                json={"inputs": [{"id": str(x)} for x in batch]})
         _raise_for_status(response)
-        for result in response.json().get("results") or []:
-            from_id = str((result.get("from") or {}).get("id"))
-            links.setdefault(from_id, []).extend(result.get("to") or [])
-    return links
+        results.extend(response.json().get("results") or [])
+    return results

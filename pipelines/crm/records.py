@@ -14,10 +14,11 @@ a string lands in a *variant* column ``<name>__v_<type>`` (dlt's own naming for 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.common.schema.typing import TTableSchemaColumns
 
 from pipelines.common.deletes import DELETED_COLUMN, DELETED_COLUMNS
@@ -165,54 +166,116 @@ ASSOCIATION_COLUMNS: TTableSchemaColumns = {
 }
 
 
-def associations_table(from_type: str, ids: Iterable[str],
-                       links: dict[str, dict[str, list[dict[str, Any]]]]) -> pa.Table:
-    """The current links of ``ids``: one marker row per record (which replaces its old links
-    on merge), then one row per (link, association type).
+# One v4 batch-read result: ``{from: {id}, to: [{toObjectId, associationTypes: [...]}]}``;
+# HubSpot documents ``toObjectId`` as a number, some accounts (and the sandbox) send strings.
+_LINK_TYPE = pa.struct([("category", pa.string()), ("typeId", pa.int64()),
+                        ("label", pa.string())])
 
-    >>> t = associations_table("deals", ["9"], {"companies": {"9": [{"toObjectId": 5,
-    ...     "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 341, "label": None}]}]}})
-    >>> [(r["to_id"], r["type"], r["_goldloop_replaced"]) for r in t.to_pylist()]
-    [('', None, True), ('5', 'deal_to_company', False)]
+
+def _result_type(to_id: pa.DataType) -> pa.DataType:
+    return pa.struct([
+        ("from", pa.struct([("id", pa.string())])),
+        ("to", pa.list_(pa.struct([("toObjectId", to_id),
+                                   ("associationTypes", pa.list_(_LINK_TYPE))]))),
+    ])
+
+
+_RESULT_TYPES = (_result_type(pa.int64()), _result_type(pa.string()))
+
+
+def _canonical_result(result: dict[str, Any]) -> dict[str, Any]:
+    """A v4 result with the types of :data:`_RESULT_TYPES` (numeric link ids) whatever
+    types HubSpot sent.
+
+    >>> _canonical_result({"from": {"id": 9}, "to": [{"toObjectId": "5"}]})
+    {'from': {'id': '9'}, 'to': [{'toObjectId': 5, 'associationTypes': []}]}
     """
-    # built column by column: a large account has a link row per contact
-    from_ids: list[str] = []
-    to_types: list[str] = []
-    to_ids: list[str] = []
-    type_ids: list[int] = []
-    kinds: list[str | None] = []
-    categories: list[Any] = []
-    labels: list[Any] = []
-    markers: list[bool] = []
-    names = {to_type: f"{SINGULAR.get(from_type, from_type)}_to_{SINGULAR.get(to_type, to_type)}"
-             for to_type in links}
-    for from_id in ids:
-        from_ids.append(from_id)
-        to_types.append("")
-        to_ids.append("")
-        type_ids.append(0)
-        kinds.append(None)
-        categories.append(None)
-        labels.append(None)
-        markers.append(True)
-        for to_type, by_id in links.items():
-            for link in by_id.get(from_id, ()):
-                to_id = str(link["toObjectId"])
-                for assoc in link.get("associationTypes") or [{}]:
-                    from_ids.append(from_id)
-                    to_types.append(to_type)
-                    to_ids.append(to_id)
-                    type_ids.append(int(assoc.get("typeId") or 0))
-                    kinds.append(names[to_type])
-                    categories.append(assoc.get("category"))
-                    labels.append(assoc.get("label"))
-                    markers.append(False)
-    rows = len(from_ids)
-    return pa.table([pa.array([from_type] * rows, pa.string()), pa.array(from_ids, pa.string()),
-                     pa.array(to_types, pa.string()), pa.array(to_ids, pa.string()),
-                     pa.array(type_ids, pa.int64()), pa.array(kinds, pa.string()),
-                     pa.array(categories, pa.string()), pa.array(labels, pa.string()),
-                     pa.array(markers, pa.bool_())], schema=ASSOCIATION_SCHEMA)
+    return {
+        "from": {"id": str((result.get("from") or {}).get("id"))},
+        "to": [{"toObjectId": int(link["toObjectId"]),
+                "associationTypes": [
+                    {"category": kind.get("category"), "typeId": int(kind.get("typeId") or 0),
+                     "label": kind.get("label")} for kind in link.get("associationTypes") or []]}
+               for link in result.get("to") or []],
+    }
+
+
+def _results_array(results: list[dict[str, Any]]) -> pa.StructArray:
+    """The batch-read results as one Arrow array (a C-speed conversion; Python only for
+    results whose ids mix types)."""
+    for kind in _RESULT_TYPES:
+        try:
+            return pa.array(results, kind)
+        except (pa.ArrowTypeError, pa.ArrowInvalid, TypeError, ValueError):
+            continue
+    return pa.array([_canonical_result(r) for r in results], _RESULT_TYPES[0])
+
+
+def _link_columns(from_type: str, to_type: str, results: list[dict[str, Any]]) -> list[pa.Array]:
+    """One row per (link, association type) of one object pair, in ASSOCIATION_SCHEMA order
+    (a link without types gets one row with type id 0)."""
+    array = _results_array(results)
+    links = pc.struct_field(array, "to")
+    link_owner = pc.list_parent_indices(links)
+    flat = pc.list_flatten(links)
+    kinds = pc.struct_field(flat, "associationTypes")
+    typed = pc.fill_null(pc.greater(pc.list_value_length(kinds), 0), False)
+    kind_owner = pc.list_parent_indices(kinds)  # null or empty lists contribute no rows
+    kind_rows = pc.list_flatten(kinds)
+    untyped = pc.indices_nonzero(pc.invert(typed))
+    link_rows = pa.chunked_array([kind_owner, untyped.cast(kind_owner.type)]).combine_chunks()
+    no_kind = pa.nulls(len(untyped), _LINK_TYPE)
+    kind_rows = pa.concat_arrays([kind_rows, no_kind])
+    from_ids = pc.struct_field(pc.struct_field(array, "from"), "id")
+    rows = len(link_rows)
+    name = f"{SINGULAR.get(from_type, from_type)}_to_{SINGULAR.get(to_type, to_type)}"
+    return [
+        pa.array([from_type] * rows, pa.string()),
+        from_ids.take(link_owner.take(link_rows)),
+        pa.array([to_type] * rows, pa.string()),
+        pc.struct_field(flat, "toObjectId").take(link_rows).cast(pa.string()),
+        pc.fill_null(pc.struct_field(kind_rows, "typeId"), 0),
+        pa.array([name] * rows, pa.string()),
+        pc.struct_field(kind_rows, "category"),
+        pc.struct_field(kind_rows, "label"),
+        pa.array([False] * rows, pa.bool_()),
+    ]
+
+
+def associations_table(from_type: str, ids: Sequence[str],
+                       links: dict[str, list[dict[str, Any]]], *,
+                       markers: bool = True) -> pa.Table:
+    """The current links of ``ids`` from v4 batch-read results per target type: one row per
+    (link, association type), after one marker row per record (``markers``) which replaces
+    its old links on merge. A first load (an empty table, appended) needs no markers.
+
+    >>> t = associations_table("deals", ["9"], {"companies": [{"from": {"id": "9"}, "to": [
+    ...     {"toObjectId": 5, "associationTypes": [
+    ...         {"category": "HUBSPOT_DEFINED", "typeId": 341, "label": None}]}]}]})
+    >>> [(r["to_id"], r["type"], r["type_id"], r["_goldloop_replaced"]) for r in t.to_pylist()]
+    [('', None, 0, True), ('5', 'deal_to_company', 341, False)]
+    >>> t = associations_table("deals", ["9"], {"contacts": [{"from": {"id": 9}, "to": [
+    ...     {"toObjectId": "7", "associationTypes": []}]}]}, markers=False)
+    >>> [(r["from_id"], r["to_id"], r["type_id"], r["label"]) for r in t.to_pylist()]
+    [('9', '7', 0, None)]
+    """
+    # built column by column in Arrow: a large account has a link row per contact
+    parts: list[pa.Table] = []
+    if markers:
+        rows = len(ids)
+        parts.append(pa.table([
+            pa.array([from_type] * rows, pa.string()), pa.array(ids, pa.string()),
+            pa.array([""] * rows, pa.string()), pa.array([""] * rows, pa.string()),
+            pa.array([0] * rows, pa.int64()), pa.nulls(rows, pa.string()),
+            pa.nulls(rows, pa.string()), pa.nulls(rows, pa.string()),
+            pa.array([True] * rows, pa.bool_())], schema=ASSOCIATION_SCHEMA))
+    for to_type, results in links.items():
+        if results:
+            parts.append(pa.table(_link_columns(from_type, to_type, results),
+                                  schema=ASSOCIATION_SCHEMA))
+    if not parts:
+        return ASSOCIATION_SCHEMA.empty_table()
+    return pa.concat_tables(parts).combine_chunks()
 
 
 def column_hints(obj: CrmObject) -> TTableSchemaColumns:

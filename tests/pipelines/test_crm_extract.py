@@ -21,6 +21,7 @@ from pipelines.common.summary import SystemSummary
 from pipelines.crm.objects import CONTACTS
 from pipelines.run import extract
 from sandbox.config import Limits
+from sandbox.crm.associations import remove_links
 from sandbox.world.model import World
 from tests.pipelines.sandbox_server import Rewrite, RunningSystem, serve_system, small_world
 from tests.pipelines.warehouses import duckdb_settings, postgres_settings, rows, scalar
@@ -193,6 +194,37 @@ def test_values_round_trip_and_associations_match(crm: RunningSystem, tmp_path: 
     got = set(rows(settings, "SELECT DISTINCT from_type, from_id, to_type, to_id "
                              "FROM raw_crm.associations"))
     assert got == expected
+    assert rows(settings, "SELECT count(*) FROM raw_crm.associations "
+                          "WHERE _goldloop_replaced OR to_id = ''") == [(0,)]
+
+
+def sandbox_links(crm: RunningSystem) -> set[tuple[str, str, str, str]]:
+    """The (from type, from id, to type, to id) links the connector reads, in the emulator."""
+    links = crm.ctx.store.conn.execute(
+        "SELECT from_type, from_id, to_type, to_id FROM crm_associations").fetchall()
+    return {(f, str(a), t, str(b)) for f, a, t, b in links
+            if (f, t) in {("contacts", "companies"), ("deals", "companies"),
+                          ("deals", "contacts"), ("deals", "line_items")}}
+
+
+def test_a_link_removed_at_the_source_disappears_with_the_next_run(crm: RunningSystem,
+                                                                    tmp_path: Path) -> None:
+    settings = duckdb_settings(tmp_path)
+    run(settings)  # the first load appends the links (no marker rows)
+    contact = rows(settings, "SELECT from_id FROM raw_crm.associations WHERE from_type = "
+                             "'contacts' AND to_type = 'companies' LIMIT 1")[0][0]
+    remove_links(crm.ctx.store, "contacts", contact, "companies")
+    httpx.patch(f"{crm.base_url}/crm/v3/objects/contacts/{contact}",
+                json={"properties": {"jobtitle": "Moved on"}}, timeout=10,
+                headers={"Authorization": f"Bearer {crm.credentials.crm_token}"}
+                ).raise_for_status()
+
+    run(settings)
+    assert rows(settings, f"SELECT count(*) FROM raw_crm.associations WHERE from_type = "
+                          f"'contacts' AND from_id = '{contact}'") == [(0,)]
+    got = set(rows(settings, "SELECT DISTINCT from_type, from_id, to_type, to_id "
+                             "FROM raw_crm.associations"))
+    assert got == sandbox_links(crm)
     assert rows(settings, "SELECT count(*) FROM raw_crm.associations "
                           "WHERE _goldloop_replaced OR to_id = ''") == [(0,)]
 
