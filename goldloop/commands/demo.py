@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -193,9 +193,26 @@ def _loop(settings: Settings) -> None:
     done = {e.asset_key for e in result.get_asset_materialization_events()}
     checks = [e.event_specific_data for e in result.all_events
               if e.event_type_value == "ASSET_CHECK_EVALUATION"]
-    failed = sum(1 for c in checks if not getattr(c, "passed", True))
+    failed = not_passing(checks)
     typer.echo(f"  run {result.run_id}: {len(done)} assets materialised, "
-               f"{len(checks)} checks ({failed} not passing)")
+               f"{len(checks)} checks ({len(failed)} not passing)")
+    for line in failed:
+        typer.echo(f"    {line}")
+
+
+def not_passing(evaluations: list[Any]) -> list[str]:
+    """One line per check that did not pass: ``<asset> <check> (<severity>)``, sorted.
+
+    >>> from types import SimpleNamespace as E
+    >>> from dagster import AssetCheckSeverity, AssetKey
+    >>> not_passing([E(asset_key=AssetKey(["dbt", "orders_vs_invoices"]), check_name="breaks_open",
+    ...                passed=False, severity=AssetCheckSeverity.WARN),
+    ...              E(asset_key=AssetKey(["dbt", "orders"]), check_name="unique", passed=True,
+    ...                severity=AssetCheckSeverity.ERROR)])
+    ['dbt/orders_vs_invoices breaks_open (warn)']
+    """
+    return sorted(f"{e.asset_key.to_user_string()} {e.check_name} ({e.severity.value.lower()})"
+                  for e in evaluations if not getattr(e, "passed", True))
 
 
 def _report(settings: Settings) -> str:
