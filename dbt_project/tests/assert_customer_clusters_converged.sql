@@ -1,6 +1,9 @@
 {#- Label propagation ran enough hops: every link joins two records of the same customer, and
     every key link two records of the same rule cluster. If this fails, raise the
-    `identity_max_hops` var (a chain of matches is longer than it). -#}
+    `identity_max_hops` var (a chain of matches is longer than it). In Dagster: a check of
+    dbt/int_customer_clusters. -#}
+{{ config(meta={'dagster': {'ref': {'name': 'int_customer_clusters'}}}) }}
+
 with
 
 edges as (

@@ -1,7 +1,8 @@
 {#- A steward's decisions hold after the build: every force_match pair is one customer, every
     force_split pair two. A force_split can fail when other records still join the two (a
-    third record shares a key with both): then split those records too. -#}
-{{ config(severity='warn') }}
+    third record shares a key with both): then split those records too. In Dagster: a check of
+    dbt/int_customer_clusters. -#}
+{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'int_customer_clusters'}}}) }}
 
 select
     decided.record_key_a,
