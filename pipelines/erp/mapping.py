@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from pipelines.common.deletes import flag_deleted
-from pipelines.erp.dates import convert_dates
+from pipelines.erp.dates import parse_ms_json
 
 Record = dict[str, Any]
 
@@ -70,9 +70,74 @@ def is_deleted(record: Record, status_field: str | None, statuses: frozenset[str
     return str(record.get(status_field) or "").upper() in statuses
 
 
+_DATE_PREFIX = "/Date("
+_CACHE_LIMIT = 100_000
+_decimals: dict[float, Decimal] = {}
+_instants: dict[str, Any] = {}
+
+
+def _decimal(value: float) -> Decimal:
+    """``Decimal(repr(value))``, remembered (amounts, rates and quantities repeat a lot)."""
+    found = _decimals.get(value)
+    if found is None:
+        if len(_decimals) >= _CACHE_LIMIT:
+            _decimals.clear()
+        found = _decimals[value] = Decimal(repr(value))
+    return found
+
+
+def _instant(value: str) -> Any:
+    """The UTC datetime of an MS-JSON string (the string itself if it is not one), remembered."""
+    found = _instants.get(value)
+    if found is None:
+        if len(_instants) >= _CACHE_LIMIT:
+            _instants.clear()
+        parsed = parse_ms_json(value)
+        found = _instants[value] = value if parsed is None else parsed
+    return found
+
+
+def convert_in_place(node: Any) -> Any:
+    """:func:`~pipelines.erp.dates.convert_dates` and :func:`to_decimals` in one pass, changing
+    the JSON tree's dicts and lists in place (a page is decoded fresh for each read).
+
+    >>> convert_in_place({"A": ["/Date(0+0000)/", {"B": 0.1, "C": "x"}], "D": 2})
+    {'A': [datetime.datetime(1970, 1, 1, 0, 0, tzinfo=datetime.timezone.utc), {'B': Decimal('0.1'), 'C': 'x'}], 'D': 2}
+    """  # noqa: E501
+    kind = type(node)
+    if kind is dict:
+        for key, value in node.items():
+            value_kind = type(value)
+            if value_kind is str:
+                if value.startswith(_DATE_PREFIX):
+                    node[key] = _instant(value)
+            elif value_kind is float:
+                node[key] = _decimal(value)
+            elif value_kind is dict or value_kind is list:
+                convert_in_place(value)
+    elif kind is list:
+        for index, value in enumerate(node):
+            value_kind = type(value)
+            if value_kind is str:
+                if value.startswith(_DATE_PREFIX):
+                    node[index] = _instant(value)
+            elif value_kind is float:
+                node[index] = _decimal(value)
+            elif value_kind is dict or value_kind is list:
+                convert_in_place(value)
+    elif kind is str and node.startswith(_DATE_PREFIX):
+        return _instant(node)
+    elif kind is float:
+        return _decimal(node)
+    return node
+
+
 def map_record(record: Record, status_field: str | None,
                deleted_statuses: frozenset[str]) -> Record:
     """One Xero record ready to load: dates parsed, decimals exact, links slim, delete flagged.
+
+    The record is converted in place (and returned): the embedded copies are cut first, so their
+    dropped fields are never converted.
 
     >>> row = map_record({"ContactID": "c1", "ContactStatus": "ARCHIVED", "Discount": 2.5,
     ...                   "UpdatedDateUTC": "/Date(1573755038314+0000)/"},
@@ -80,6 +145,5 @@ def map_record(record: Record, status_field: str | None,
     >>> row["UpdatedDateUTC"].isoformat(), row["Discount"], row["_goldloop_deleted"]
     ('2019-11-14T18:10:38.314000+00:00', Decimal('2.5'), True)
     """
-    row: Record = to_decimals(convert_dates(record))
-    slim_links(row)
+    row: Record = convert_in_place(slim_links(record))
     return flag_deleted(row, is_deleted(row, status_field, deleted_statuses))

@@ -9,6 +9,7 @@ from dlt.extract.incremental import Incremental
 from dlt.sources.helpers.rest_client import RESTClient
 
 from pipelines.common.incremental import SeenWindow
+from pipelines.common.prefetch import prefetch
 from pipelines.erp.client import read_pages
 from pipelines.erp.entities import CURSOR, Entity
 from pipelines.erp.mapping import Record, map_record
@@ -22,11 +23,13 @@ def read_changes(client: RESTClient, entity: Entity, updated: Incremental[dateti
 
     The lag window is read again on every run; :class:`SeenWindow` drops the records in it that
     were already loaded in the same version, so a run with no changes loads nothing. A backfill
-    (``end_value`` set) is stateless and loads its whole window.
+    (``end_value`` set) is stateless and loads its whole window. The next page is fetched in a
+    background thread while one is mapped.
     """
     window = SeenWindow.of_resource(lag_seconds) if updated.end_value is None else None
     try:
-        for number, page in enumerate(read_pages(client, entity, updated.start_value, page_size)):
+        pages = read_pages(client, entity, updated.start_value, page_size)
+        for number, page in enumerate(prefetch(pages)):
             rows = [map_record(r, entity.status_field, entity.deleted_statuses) for r in page]
             if window is not None:
                 rows = window.fresh(rows, entity.primary_key, CURSOR)
