@@ -105,24 +105,15 @@ def convert_in_place(node: Any) -> Any:
     {'A': [datetime.datetime(1970, 1, 1, 0, 0, tzinfo=datetime.timezone.utc), {'B': Decimal('0.1'), 'C': 'x'}], 'D': 2}
     """  # noqa: E501
     kind = type(node)
-    if kind is dict:
-        for key, value in node.items():
+    if kind is dict or kind is list:
+        # a dict's values or a list's items, replaced where they stand (no size change)
+        for key, value in (node.items() if kind is dict else enumerate(node)):
             value_kind = type(value)
             if value_kind is str:
                 if value.startswith(_DATE_PREFIX):
                     node[key] = _instant(value)
             elif value_kind is float:
                 node[key] = _decimal(value)
-            elif value_kind is dict or value_kind is list:
-                convert_in_place(value)
-    elif kind is list:
-        for index, value in enumerate(node):
-            value_kind = type(value)
-            if value_kind is str:
-                if value.startswith(_DATE_PREFIX):
-                    node[index] = _instant(value)
-            elif value_kind is float:
-                node[index] = _decimal(value)
             elif value_kind is dict or value_kind is list:
                 convert_in_place(value)
     elif kind is str and node.startswith(_DATE_PREFIX):
