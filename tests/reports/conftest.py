@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,7 @@ import pytest
 from filelock import FileLock
 from starlette.testclient import TestClient
 
-from goldloop.settings import Settings
+from goldloop.settings import Settings, Target
 
 CUSTOMERS = 100
 SEED = 42
@@ -116,13 +119,21 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def live_url(world: ReportWorld) -> Iterator[str]:
     """The report app served by uvicorn on a free loopback port, in a background thread."""
+    with serving(world.settings, world.dbt_target) as url:
+        yield url
+
+
+@contextmanager
+def serving(settings: Settings, dbt_target: Path) -> Iterator[str]:
+    """The report app on ``settings``' warehouse, served by uvicorn on a free loopback port in a
+    background thread until the block ends; yields its URL."""
     import uvicorn
 
     from reports.app import create_app
 
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(
-        create_app(world.settings, dbt_target=world.dbt_target), host="127.0.0.1", port=port,
+        create_app(settings, dbt_target=dbt_target), host="127.0.0.1", port=port,
         log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -130,9 +141,46 @@ def live_url(world: ReportWorld) -> Iterator[str]:
     while not server.started:
         assert time.monotonic() < deadline, "report server did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def synced(world: ReportWorld, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the world's warehouse plus the run log, audit, dead letters and conflicts of
+    3 runs, written through reverse ETL's own state API."""
+    from reverse_etl import state
+
+    copy = tmp_path_factory.mktemp("synced") / "warehouse.duckdb"
+    shutil.copy(world.warehouse, copy)
+    con = duckdb.connect(str(copy))
+    duck: Target = "duckdb"
+    state.ensure_tables(con, duck)
+    state.start_run(con, duck, "run-1", "crm_contacts", "run")
+    state.finish_run(con, duck, "run-1", "ok", {"processed": 7, "inserted": 5, "updated": 2,
+                                                "rejected": 0})
+    state.start_run(con, duck, "run-2", "erp_contacts", "run")
+    state.finish_run(con, duck, "run-2", "blocked", {}, "check unique_email failed")
+    state.start_run(con, duck, "run-3", "shop_customers", "run")
+    now = datetime(2026, 1, 2, 3, 4, 5)
+    state.write_audit(con, duck, "shop_customers", [
+        state.AuditRow("run-3", key, None, "insert", status, reason, None, 422, 3, None, now,
+                       now)
+        for key, status, reason in [("k1", "rejected", "email is invalid"),
+                                    ("k2", "dead", "email is invalid"),
+                                    ("k3", "rejected", "phone is invalid"),
+                                    ("k4", "ok", None)]])
+    state.write_dead_letters(con, duck, "shop_customers", "run-3", [
+        state.DeadLetter("k2", None, "h", "{}", "email is invalid", 3)])
+    state.write_conflicts(con, duck, "shop_customers", "run-3", [
+        ("k5", "northwind/1", "changed_in_destination", "email changed in the shop")])
+    state.finish_run(con, duck, "run-3", "partial", {"processed": 5, "inserted": 1,
+                                                     "updated": 0, "rejected": 3})
+    con.close()
+    return copy
 
 
 @dataclass(frozen=True)

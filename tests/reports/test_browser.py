@@ -19,13 +19,14 @@ from typing import Any
 
 import pytest
 
-from tests.reports.conftest import ReportWorld, StaticSite
+from goldloop.settings import Settings
+from tests.reports.conftest import ReportWorld, StaticSite, serving
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-CHARTED = {"index", "reconciliation", "conflicts", "quality", "compliance", "metrics",
+CHARTED = {"index", "reconciliation", "conflicts", "quality", "compliance", "metrics", "syncs",
            "metric"}
 
 
@@ -116,6 +117,20 @@ def test_every_served_page_loads_clean_with_its_charts(browser: Any, live_url: s
     assert [a.text for a in menu] == ["Overview", "Reconciliation", "Customers", "Conflicts",
                                       "Data quality", "Compliance", "Metrics", "Data dictionary"]
     (artifacts / "served-page-seconds.json").write_text(json.dumps(timings, indent=2))
+
+
+def test_the_sync_health_page_shows_runs_rejects_and_conflicts(browser: Any, synced: Path,
+                                                               world: ReportWorld,
+                                                               artifacts: Path) -> None:
+    with serving(Settings(warehouse=synced), world.dbt_target) as url:
+        _visit(browser, url + "/syncs", "syncs", artifacts / "served-syncs.png")
+        menu = [a.text for a in browser.find_elements("css selector", "nav.menu a")]
+        text = browser.find_element("css selector", "main").text
+    assert "Sync health" in menu
+    # the three runs' outcomes, the top reject reason and the conflict waiting for a person
+    assert {"crm_contacts", "erp_contacts", "shop_customers"} <= set(text.split())
+    assert "email is invalid" in text
+    assert "email changed in the shop" in text
 
 
 def test_the_breaks_trend_is_drawn(browser: Any, live_url: str) -> None:

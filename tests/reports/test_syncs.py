@@ -4,52 +4,15 @@ bookkeeping written through reverse ETL's own state API into a copy of the world
 from __future__ import annotations
 
 import re
-import shutil
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
-import pytest
 from starlette.testclient import TestClient
 
-from goldloop.settings import Settings, Target
+from goldloop.settings import Settings
 from reports.formats import NONE
 from tests.reports.conftest import ReportWorld
 from tests.reports.pages import number, table_rows, table_total
-
-
-@pytest.fixture(scope="module")
-def synced(world: ReportWorld, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The world's warehouse plus the run log, audit, dead letters and conflicts of 3 runs."""
-    from reverse_etl import state
-
-    copy = tmp_path_factory.mktemp("synced") / "warehouse.duckdb"
-    shutil.copy(world.warehouse, copy)
-    con = duckdb.connect(str(copy))
-    duck: Target = "duckdb"
-    state.ensure_tables(con, duck)
-    state.start_run(con, duck, "run-1", "crm_contacts", "run")
-    state.finish_run(con, duck, "run-1", "ok", {"processed": 7, "inserted": 5, "updated": 2,
-                                                "rejected": 0})
-    state.start_run(con, duck, "run-2", "erp_contacts", "run")
-    state.finish_run(con, duck, "run-2", "blocked", {}, "check unique_email failed")
-    state.start_run(con, duck, "run-3", "shop_customers", "run")
-    now = datetime(2026, 1, 2, 3, 4, 5)
-    state.write_audit(con, duck, "shop_customers", [
-        state.AuditRow("run-3", key, None, "insert", status, reason, None, 422, 3, None, now,
-                       now)
-        for key, status, reason in [("k1", "rejected", "email is invalid"),
-                                    ("k2", "dead", "email is invalid"),
-                                    ("k3", "rejected", "phone is invalid"),
-                                    ("k4", "ok", None)]])
-    state.write_dead_letters(con, duck, "shop_customers", "run-3", [
-        state.DeadLetter("k2", None, "h", "{}", "email is invalid", 3)])
-    state.write_conflicts(con, duck, "shop_customers", "run-3", [
-        ("k5", "northwind/1", "changed_in_destination", "email changed in the shop")])
-    state.finish_run(con, duck, "run-3", "partial", {"processed": 5, "inserted": 1,
-                                                     "updated": 0, "rejected": 3})
-    con.close()
-    return copy
 
 
 def _client(synced: Path, world: ReportWorld) -> TestClient:
