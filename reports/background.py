@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from goldloop.errors import ConfigError, GoldloopError
+from goldloop.processes import pid_alive
 
 DEFAULT_STATE_DIR = Path(".goldloop")
 STATE_FILE = "report-server.json"
@@ -55,18 +56,6 @@ def server_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:
-            return False  # our own child, already exited
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 
@@ -93,7 +82,7 @@ def running(state_dir: Path = DEFAULT_STATE_DIR) -> Server | None:
     except (ValueError, TypeError):
         path.unlink(missing_ok=True)  # unreadable: nothing we can stop safely
         return None
-    if _alive(server.pid) and _is_report_server(server.pid):
+    if pid_alive(server.pid) and _is_report_server(server.pid):
         return server
     path.unlink(missing_ok=True)
     return None
@@ -163,9 +152,9 @@ def _terminate(pid: int, timeout: float = STOP_TIMEOUT) -> None:
     except ProcessLookupError:
         return
     deadline = time.monotonic() + timeout
-    while _alive(pid) and time.monotonic() < deadline:
+    while pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    if _alive(pid):
+    if pid_alive(pid):
         try:
             os.killpg(pid, signal.SIGKILL)
         except ProcessLookupError:

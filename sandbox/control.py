@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from goldloop.errors import SandboxError
+from goldloop.processes import pid_alive
 from sandbox.config import SYSTEMS, SandboxConfig
 from sandbox.seeding import is_seeded, seed_data_dir
 from sandbox.store import Store
@@ -28,18 +29,6 @@ def _admin(config: SandboxConfig, system: str) -> str:
     return f"http://{config.host}:{config.ports[system]}/_sandbox"
 
 
-def _alive(pid: int) -> bool:
-    try:  # reap it first if it is our own exited child (a zombie still answers kill 0)
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 
@@ -49,7 +38,7 @@ def running_pid(data_dir: Path) -> int | None:
     if not pid_file.exists():
         return None
     pid = int(pid_file.read_text().strip() or 0)
-    return pid if pid and _alive(pid) else None
+    return pid if pid and pid_alive(pid) else None
 
 
 def _answers(config: SandboxConfig, system: str) -> bool:
@@ -123,9 +112,9 @@ def down(data_dir: Path, *, wipe: bool = False, timeout: float = 10.0) -> bool:
     if pid:
         os.killpg(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while _alive(pid) and time.monotonic() < deadline:
+        while pid_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        if _alive(pid):
+        if pid_alive(pid):
             os.killpg(pid, signal.SIGKILL)
     (data_dir / PID_FILE).unlink(missing_ok=True)
     if wipe and data_dir.exists():
