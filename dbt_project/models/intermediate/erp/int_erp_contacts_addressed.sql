@@ -44,6 +44,7 @@ final as (
         contacts.contact_id,
         contacts.contact_number,
         contacts.contact_name,
+        contacts.employer_name,
         contacts.first_name,
         contacts.last_name,
         contacts.email,

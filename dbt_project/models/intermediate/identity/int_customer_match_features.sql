@@ -9,6 +9,12 @@
       crm_company_domain
                     that CRM company's web domain, even when the e-mail is at another
                     company's (an old job's address kept on a contact the sales team moved)
+      company_label the employer's name folded to one word, legal form dropped (Levy Retail
+                    Ltd -> levyretail): the CRM company's name, or the employer an ERP contact's
+                    name carries in brackets (stg_erp__contacts.employer_name)
+      company_domain_label
+                    the first label of company_key (levyretail.uk -> levyretail): a company
+                    named on one side and known by its domain on the other still agree
       is_free_email the e-mail is at a free-mail domain (two such addresses with the same local
                     part are two people as often as one)
       first_name_formal_names
@@ -42,7 +48,7 @@ crm_contacts as (
 ),
 
 crm_companies as (
-    select company_id, domain from {{ ref('stg_crm__companies') }}
+    select company_id, company_name, domain from {{ ref('stg_crm__companies') }}
 ),
 
 with_parts as (
@@ -50,46 +56,58 @@ with_parts as (
         records.*,
         {{ dbt.split_part('records.email_key', "'@'", 1) }} as email_local,
         {{ dbt.split_part('records.email_key', "'@'", 2) }} as email_domain,
-        crm_companies.domain as crm_company_domain
+        crm_companies.domain as crm_company_domain,
+        {{ fold_company_name('coalesce(crm_companies.company_name, records.employer_name)') }}
+            as company_name_key
     from records
     left join crm_contacts
         on records.system = 'crm' and records.record_id = crm_contacts.contact_id
     left join crm_companies on crm_contacts.company_id = crm_companies.company_id
 ),
 
-final as (
+with_company as (
     select
-        with_parts.record_key,
-        with_parts.system,
-        with_parts.first_name_key,
-        '|' || coalesce(formal_names.first_names, with_parts.first_name_key) || '|'
-            as first_name_formal_names,
-        with_parts.last_name_key,
-        with_parts.email_key,
-        nullif(with_parts.email_local, '') as email_local,
-        with_parts.phone_key,
-        with_parts.postcode_key,
-        with_parts.street_key,
-        {{ fold_text('with_parts.city') }} as city_key,
+        with_parts.*,
         coalesce(
             case when free_email_domains.domain is null
                 then nullif(with_parts.email_domain, '') end,
             with_parts.crm_company_domain) as company_key,
-        with_parts.crm_company_domain,
-        free_email_domains.domain is not null as is_free_email,
-        coalesce(
-            case when with_parts.country_code in ('US', 'CA') then 'NA'
-                else with_parts.country_code end,
-            case
-                when with_parts.phone like '+1%' then 'NA'
-                when with_parts.phone like '+44%' then 'GB'
-                when with_parts.phone like '+353%' then 'IE'
-                when with_parts.phone like '+61%' then 'AU'
-                when with_parts.phone like '+64%' then 'NZ'
-            end) as region_key
+        free_email_domains.domain is not null as is_free_email
     from with_parts
     left join free_email_domains on with_parts.email_domain = free_email_domains.domain
-    left join formal_names on with_parts.first_name_key = formal_names.nickname
+),
+
+final as (
+    select
+        with_company.record_key,
+        with_company.system,
+        with_company.first_name_key,
+        '|' || coalesce(formal_names.first_names, with_company.first_name_key) || '|'
+            as first_name_formal_names,
+        with_company.last_name_key,
+        with_company.email_key,
+        nullif(with_company.email_local, '') as email_local,
+        with_company.phone_key,
+        with_company.postcode_key,
+        with_company.street_key,
+        {{ fold_text('with_company.city') }} as city_key,
+        with_company.company_key,
+        with_company.crm_company_domain,
+        replace(with_company.company_name_key, ' ', '') as company_label,
+        {{ dbt.split_part('with_company.company_key', "'.'", 1) }} as company_domain_label,
+        with_company.is_free_email,
+        coalesce(
+            case when with_company.country_code in ('US', 'CA') then 'NA'
+                else with_company.country_code end,
+            case
+                when with_company.phone like '+1%' then 'NA'
+                when with_company.phone like '+44%' then 'GB'
+                when with_company.phone like '+353%' then 'IE'
+                when with_company.phone like '+61%' then 'AU'
+                when with_company.phone like '+64%' then 'NZ'
+            end) as region_key
+    from with_company
+    left join formal_names on with_company.first_name_key = formal_names.nickname
 )
 
 select * from final

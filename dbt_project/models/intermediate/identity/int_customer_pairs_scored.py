@@ -101,10 +101,14 @@ COMPARISONS: dict[str, list[Level]] = {
         ("different", "true", 0.03, None),
     ],
     "company": [
-        ("null", _null("company_key"), None, None),
-        # the company of one's e-mail is the CRM company the other is associated with
+        ("null", "(company_key_l is null and company_label_l is null)"
+         " or (company_key_r is null and company_label_r is null)", None, None),
+        # the company of one's e-mail is the CRM company the other is associated with, or the
+        # employer an ERP contact's name carries (Ann Lee (Levy Retail Ltd) ~ ann@levyretail.uk)
         ("exact", f"{_eq('company_key')} or company_key_l = crm_company_domain_r"
-         " or crm_company_domain_l = company_key_r", 0.90, None),
+         " or crm_company_domain_l = company_key_r or company_label_l = company_label_r"
+         " or company_label_l = company_domain_label_r"
+         " or company_domain_label_l = company_label_r", 0.90, None),
         ("typo", _jw("company_key", 0.9), 0.05, None),
         ("different", "true", 0.05, None),
     ],

@@ -6,13 +6,14 @@
     `record_sources` says where each column comes from per source; a column not named takes the
     source's column of the same name. -#}
 {%- set columns = ['record_id', 'crm_contact_ref', 'erp_contact_ref', 'email', 'first_name',
-    'last_name', 'phone', 'phone_as_entered', 'address_line1', 'city', 'region', 'postcode',
-    'country_code', 'has_marketing_consent', 'created_at', 'updated_at', 'is_deleted'] -%}
+    'last_name', 'employer_name', 'phone', 'phone_as_entered', 'address_line1', 'city', 'region',
+    'postcode', 'country_code', 'has_marketing_consent', 'created_at', 'updated_at', 'is_deleted'] -%}
 {%- set record_sources = {
     'crm_contacts': {
         'system': 'crm', 'object': 'contacts', 'record_id': 'contact_id',
         'crm_contact_ref': 'contact_id', 'erp_contact_ref': 'erp_contact_id',
-        'has_marketing_consent': 'not is_email_opted_out'},
+        'has_marketing_consent': 'not is_email_opted_out',
+        'employer_name': 'cast(null as ' ~ dbt.type_string() ~ ')'},
     'erp_contacts': {
         'system': 'erp', 'object': 'contacts', 'record_id': 'contact_id',
         'crm_contact_ref': 'contact_number', 'erp_contact_ref': 'contact_id',
@@ -22,6 +23,7 @@
         'system': 'shop', 'object': 'customers', 'record_id': 'customer_record_id',
         'crm_contact_ref': 'cast(null as ' ~ dbt.type_string() ~ ')',
         'erp_contact_ref': 'cast(null as ' ~ dbt.type_string() ~ ')',
+        'employer_name': 'cast(null as ' ~ dbt.type_string() ~ ')',
         'has_marketing_consent': 'accepts_marketing'},
 } -%}
 with
@@ -77,6 +79,7 @@ final as (
         email,
         first_name,
         last_name,
+        employer_name,
         phone,
         address_line1,
         city,

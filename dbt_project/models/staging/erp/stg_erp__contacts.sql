@@ -16,6 +16,9 @@ final as (
         _dlt_id as contact_row_id,
         nullif(trim(contact_number), '') as contact_number,
         {{ clean_text('name') }} as contact_name,
+        -- Xero names must be unique: a second "Ann Lee" is often saved as "Ann Lee (Acme Ltd)",
+        -- naming her employer ("Ann Lee (2)" names nobody)
+        {{ regexp_group(clean_text('name'), '\(([^)]*[a-zA-Z][^)]*)\)$') }} as employer_name,
         {{ tidy_case(clean_text('first_name')) }} as first_name,
         {{ tidy_case(clean_text('last_name')) }} as last_name,
         {{ normalize_email('email_address') }} as email,
