@@ -8,10 +8,14 @@ Seeds a sandbox world, extracts all four systems into a fresh DuckDB warehouse, 
 - customer matching against the sandbox's ground truth, pairwise over records: rules only,
   Splink only and the two combined (what ``customer_xref`` holds);
 - with ``--incremental``: 1 % of the records changed, an incremental extract and a second
-  ``dbt build``, its wall time against the full build's.
+  ``dbt build``, its wall time against the full build's;
+- with ``--baseline``: the same compiled SQL replayed in one DuckDB connection on a copy of the
+  warehouse taken before the build (``<root>/baseline/warehouse.duckdb``, see model_baseline.py)
+  and the build's wall against it. Unit tests (dbt-only) are then left out of the build.
 
     python -m benchmarks.model [--customers 100000] [--incremental] [--keep DIR]
     python -m benchmarks.model --customers 1000000 --workdir /big/disk
+    python -m benchmarks.model --customers 10000 --baseline
 
 The sandbox serves on ``--ports`` (four from 19401); the warehouse and dlt state live in a
 temporary folder unless ``--workdir`` names one (``--reuse`` then skips seeding/extracting).
@@ -33,6 +37,7 @@ from typing import Any
 
 import duckdb
 
+from benchmarks import model_baseline
 from benchmarks.harness import Figure, Timer, render, save
 from goldloop.settings import patched_environ
 
@@ -204,11 +209,12 @@ def seed_and_serve(root: Path, customers: int, seed: int, ports: dict[str, int])
 
 def run(customers: int, *, seed: int = 42, root: Path, ports: dict[str, int],
         incremental: bool = False, reuse: bool = False, threads: int | None = None,
-        ) -> list[Figure]:
+        baseline: bool = False) -> list[Figure]:
     """Seed, extract, build and measure a world of ``customers``; the figures.
 
     With ``reuse`` and a warehouse already under ``root``, the sandbox is not served unless the
-    incremental run needs it (its seeded world still gives the truth).
+    incremental run needs it (its seeded world still gives the truth). With ``baseline`` the
+    warehouse is copied before the build and the build's compiled SQL replayed on the copy.
     """
     from sandbox import control
 
@@ -222,11 +228,18 @@ def run(customers: int, *, seed: int = 42, root: Path, ports: dict[str, int],
             seconds = extract_all(root, warehouse, config)
             figures.append(Figure(name, "extract (all systems)", seconds, "s"))
         truth = customer_truth(control.truth_rows(root / "sandbox"))
-        wall, _ = dbt("build", "--full-refresh", root=root, warehouse=warehouse,
-                      threads=threads)
+        copy = root / "baseline" / "warehouse.duckdb"  # the same stem: the same catalog name
+        if baseline:
+            model_baseline.copy_warehouse(warehouse, copy)
+        no_unit_tests = ("--exclude-resource-type", "unit_test") if baseline else ()
+        wall, _ = dbt("build", "--full-refresh", *no_unit_tests, root=root,
+                      warehouse=warehouse, threads=threads)
         per_layer, per_model = build_times(root)
         figures.append(Figure(name, "dbt build wall (full refresh)", wall, "s",
-                              note=f"{len(truth):,} customer records"))
+                              note=f"{len(truth):,} customer records"
+                              + ("; unit tests excluded" if baseline else "")))
+        if baseline:
+            figures += model_baseline.measure(name, wall, root / "target", copy)
         figures += [Figure(name, f"layer {layer}", per_layer[layer], "s", per_layer[layer] / wall,
                            "build wall", note="sum of node times (threads overlap)")
                     for layer in LAYERS if layer in per_layer]
@@ -263,6 +276,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--ports", default="19401,19402,19403,19404",
                         help="crm,erp,shop,hr ports of the sandbox")
     parser.add_argument("--threads", type=int, default=None, help="dbt threads")
+    parser.add_argument("--baseline", action="store_true",
+                        help="also replay the compiled SQL in one DuckDB connection (no unit "
+                             "tests on either side)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args(argv)
     ports = dict(zip(SYSTEMS, (int(p) for p in args.ports.split(",")), strict=True))
@@ -273,11 +289,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             root = args.workdir / f"model-{size}"
             root.mkdir(parents=True, exist_ok=True)
             figures += run(size, seed=args.seed, root=root, ports=ports,
-                           incremental=args.incremental, reuse=args.reuse, threads=args.threads)
+                           incremental=args.incremental, reuse=args.reuse, threads=args.threads,
+                           baseline=args.baseline)
         else:
             with tempfile.TemporaryDirectory() as tmp:
                 figures += run(size, seed=args.seed, root=Path(tmp), ports=ports,
-                               incremental=args.incremental, threads=args.threads)
+                               incremental=args.incremental, threads=args.threads,
+                               baseline=args.baseline)
     print(render(figures))
     print(f"\nwritten to {save(figures, args.out)}")
 
