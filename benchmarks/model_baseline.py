@@ -379,9 +379,11 @@ def action_of(node: Mapping[str, Any]) -> str:
         return str(kind)
     materialized = node["config"].get("materialized")
     if node.get("language") == "python":
-        if materialized != "table":
+        # an incremental one compiled for a full build (is_incremental False) builds a table
+        if materialized not in ("table", "incremental"):
             raise ConfigError(f"{node['unique_id']}: a {materialized} Python model",
-                              hint="the baseline replays Python models materialized as table")
+                              hint="the baseline replays Python models materialized as table"
+                                   " or incremental")
         return "python table"
     if materialized in ("table", "incremental"):
         return "table"

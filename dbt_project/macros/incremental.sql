@@ -22,3 +22,30 @@
     true
     {%- endif -%}
 {%- endmacro %}
+
+{#- `drop_python_temp_tables()`, a post-hook of incremental Python models on DuckDB: dbt-duckdb
+    writes the new rows of such a model to a real table `<model>__dbt_tmp<timestamp>` in the
+    default schema and never drops it (a SQL model's is a temporary table). The hook drops
+    every such table the model left. Elsewhere: nothing. -#}
+{% macro drop_python_temp_tables() -%}
+    {{ return(adapter.dispatch('drop_python_temp_tables', 'goldloop')()) }}
+{%- endmacro %}
+
+{% macro default__drop_python_temp_tables() -%}
+    select 1
+{%- endmacro %}
+
+{% macro duckdb__drop_python_temp_tables() -%}
+    {%- set statements = [] -%}
+    {%- if execute -%}
+        {%- set leftovers = run_query(
+            "select table_catalog, table_schema, table_name from information_schema.tables"
+            ~ " where table_name like '" ~ this.identifier ~ "\\_\\_dbt\\_tmp%' escape '\\'"
+            ~ " and table_type = 'BASE TABLE'") -%}
+        {%- for row in leftovers.rows -%}
+            {%- do statements.append('drop table if exists "' ~ row[0] ~ '"."' ~ row[1] ~ '"."'
+                ~ row[2] ~ '"') -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ statements | join(';\n') if statements else 'select 1' }}
+{%- endmacro %}

@@ -25,6 +25,7 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from goldloop.quality.dbt_results import record_dbt_results
 from orchestration.resources import GoldloopResource
+from orchestration.tags import is_full_refresh
 from orchestration.transform.metadata import enrich
 from orchestration.transform.project import (
     dbt_environment,
@@ -93,6 +94,16 @@ def built_nodes(manifest: Mapping[str, Any]) -> list[str]:
                   if node["resource_type"] in _BUILT)
 
 
+def build_args(run_tags: Mapping[str, str]) -> list[str]:
+    """The ``dbt`` arguments of a run: a full reconciliation rebuilds the incremental models
+    (order lines, the Splink scores and their trained model) from scratch.
+
+    >>> build_args({}), build_args({"goldloop/full_refresh": "true"})
+    (['build'], ['build', '--full-refresh'])
+    """
+    return ["build", "--full-refresh"] if is_full_refresh(run_tags) else ["build"]
+
+
 def dbt_step(project: DbtProject, name: str, *, select: str = "fqn:*", exclude: str = "",
              priority: int = 0) -> AssetsDefinition:
     """One ``dbt build`` step over the nodes ``select``/``exclude`` pick.
@@ -108,7 +119,7 @@ def dbt_step(project: DbtProject, name: str, *, select: str = "fqn:*", exclude: 
         # `context` stays unannotated: Dagster checks its annotation before resolving strings
         settings = goldloop.settings()
         with dbt_environment(settings):
-            invocation = dbt.cli(["build"], context=context)
+            invocation = dbt.cli(build_args(context.run.tags), context=context)
             try:
                 yield from enrich(invocation.stream(), context.asset_key_for_output, settings)
             finally:  # failed builds too: their tests are the quality history

@@ -13,11 +13,21 @@ the two records agree on anything but their names (e-mail, phone, street address
 records that only share a name are as often two namesakes as one person, and the more customers
 the more namesakes: the decisions ask more of such pairs.
 
+Incremental: a full refresh trains the model (prior and u), scores every blocked pair and keeps
+the trained model and a hash of each record's compared fields in two state tables beside this
+one (`<this>__model`, `<this>__records`). A later build scores only what changed: the records
+whose hash is new or different are scored within themselves and against the unchanged ones with
+the kept model (term frequencies from all records), and the pairs of changed or vanished
+records are replaced. Pairs of two unchanged records keep their scores. A change to the
+comparisons, blocking, prior rules or thresholds (the model's fingerprint) rescores everything.
+
 DuckDB only: dbt-postgres runs no Python models (see the README for the Postgres path).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from typing import Any
 
@@ -205,26 +215,58 @@ def with_house_numbers(features: pa.Table) -> pa.Table:
         con.close()
 
 
-def score_pairs(features: pa.Table, candidate_threshold: float, seed: int) -> pa.Table:
-    """Pairs of ``features`` records scoring at least ``candidate_threshold``, best first."""
-    if features.num_rows < MIN_RECORDS:
-        return OUTPUT_SCHEMA.empty_table()
+def fingerprint(candidate_threshold: float, seed: int) -> str:
+    """What the scores depend on besides the records: a changed one rescores every pair.
 
-    from splink import Linker, SettingsCreator, block_on
-    from splink.backends.duckdb import DuckDBAPI
-    from splink.internals.exceptions import SplinkException
+    >>> fingerprint(0.02, 42) == fingerprint(0.02, 42) != fingerprint(0.05, 42)
+    True
+    """
+    spec = [COMPARISONS, EVIDENCE_BEYOND_NAMES, BLOCKING_KEYS, PRIOR_RULES, PRIOR_RULES_RECALL,
+            candidate_threshold, seed]
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
-    logging.getLogger("splink").setLevel(logging.ERROR)
-    settings = SettingsCreator(
+
+def record_hashes(features: pa.Table) -> pa.Table:
+    """``record_key`` and ``features_hash``: a digest of every field a record is compared on.
+
+    >>> table = pa.table({"record_key": ["a", "b"], "x": ["1", None]})
+    >>> hashes = record_hashes(table).to_pydict()
+    >>> hashes["record_key"], len(set(hashes["features_hash"]))
+    (['a', 'b'], 2)
+    """
+    import duckdb
+
+    fields = [name for name in features.column_names if name != "record_key"]
+    digest = " || '|' || ".join(f"coalesce(cast({name} as varchar), '\x00')" for name in fields)
+    con = duckdb.connect()
+    try:
+        con.register("features", features)
+        return con.sql(f"select record_key, md5({digest}) as features_hash from features"
+                       " order by record_key").to_arrow_table()
+    finally:
+        con.close()
+
+
+def settings(records: int) -> Any:
+    """The Splink settings (dedupe, the comparisons and blocking rules above)."""
+    from splink import SettingsCreator, block_on
+
+    return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="record_key",
         comparisons=comparisons(),
         retain_intermediate_calculation_columns=True,
         blocking_rules_to_generate_predictions=[block_on(*keys) for keys in BLOCKING_KEYS],
-        probability_two_random_records_match=1 / features.num_rows,
+        probability_two_random_records_match=1 / max(records, 1),
     )
-    db_api = DuckDBAPI()
-    linker = Linker(db_api.register(with_house_numbers(features)), settings)
+
+
+def trained_linker(db_api: Any, records: Any, count: int, seed: int) -> Any:
+    """A linker on ``records``: prior from the rules, u by random sampling (fixed seed)."""
+    from splink import Linker, block_on
+    from splink.internals.exceptions import SplinkException
+
+    linker = Linker(records, settings(count))
     try:
         linker.training.estimate_probability_two_random_records_match(
             [block_on(*keys) for keys in PRIOR_RULES], recall=PRIOR_RULES_RECALL)
@@ -232,23 +274,169 @@ def score_pairs(features: pa.Table, candidate_threshold: float, seed: int) -> pa
         # no pair the rules match (a tiny or empty warehouse): keep the 1 / records prior
         logging.getLogger(__name__).warning("prior not estimated: kept 1 / records")
     linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=seed)
-    predictions = linker.inference.predict(threshold_match_probability=candidate_threshold)
+    return linker
+
+
+def pairs_table(db_api: Any, predictions: list[Any]) -> pa.Table:
+    """Splink's predictions as OUTPUT_SCHEMA rows, one per pair (a < b), best first."""
+    if not predictions:
+        return OUTPUT_SCHEMA.empty_table()
+    unioned = " union all ".join(
+        f"select record_key_l, record_key_r, match_weight, match_probability,"
+        f" coalesce({agrees_beyond_names_sql()}, false) as agrees_beyond_names"
+        f" from {prediction.physical_name}" for prediction in predictions)
     table = db_api.duckdb_con.sql(f"""
         select
             least(record_key_l, record_key_r) as record_key_a,
             greatest(record_key_l, record_key_r) as record_key_b,
             cast(match_weight as double) as match_weight,
             cast(match_probability as double) as match_probability,
-            coalesce({agrees_beyond_names_sql()}, false) as agrees_beyond_names
-        from {predictions.physical_name}
+            agrees_beyond_names
+        from ({unioned})
         order by match_probability desc, record_key_a, record_key_b
     """).to_arrow_table()
     return table.cast(OUTPUT_SCHEMA)
 
 
+def score_pairs(features: pa.Table, candidate_threshold: float, seed: int) -> pa.Table:
+    """Pairs of ``features`` records scoring at least ``candidate_threshold``, best first."""
+    return score_all(features, candidate_threshold, seed)[0]
+
+
+def score_all(features: pa.Table, candidate_threshold: float, seed: int
+              ) -> tuple[pa.Table, str | None]:
+    """Every pair scoring at least ``candidate_threshold``, and the trained model (JSON)."""
+    if features.num_rows < MIN_RECORDS:
+        return OUTPUT_SCHEMA.empty_table(), None
+
+    from splink.backends.duckdb import DuckDBAPI
+
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    db_api = DuckDBAPI()
+    linker = trained_linker(db_api, db_api.register(with_house_numbers(features)),
+                            features.num_rows, seed)
+    predictions = linker.inference.predict(threshold_match_probability=candidate_threshold)
+    model_json = json.dumps(linker.misc.save_model_to_json())
+    return pairs_table(db_api, [predictions]), model_json
+
+
+def score_changed(features: pa.Table, changed_keys: list[str], model_json: str,
+                  candidate_threshold: float) -> pa.Table:
+    """The pairs with at least one record of ``changed_keys``, scored with the kept model.
+
+    Term frequencies come from every record of ``features``, as in a full scoring.
+    """
+    import duckdb
+    from splink import Linker
+    from splink.backends.duckdb import DuckDBAPI
+
+    if not changed_keys or features.num_rows < 2:
+        return OUTPUT_SCHEMA.empty_table()
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    features = with_house_numbers(features)
+    con = duckdb.connect()
+    try:
+        con.register("features", features)
+        con.register("changed_keys", pa.table({"record_key": changed_keys}))
+        changed = con.sql("select * from features where record_key in"
+                          " (select record_key from changed_keys)").to_arrow_table()
+        unchanged = con.sql("select * from features where record_key not in"
+                            " (select record_key from changed_keys)").to_arrow_table()
+    finally:
+        con.close()
+    db_api = DuckDBAPI()
+    everyone = db_api.register(features, table_name="__goldloop_all_records")
+    linker = Linker(everyone, json.loads(model_json))
+    for comparison_levels in COMPARISONS.values():
+        for _, _, _, tf_column in comparison_levels:
+            if tf_column is not None:
+                linker.table_management.compute_tf_table(tf_column)
+    changed_df = db_api.register(changed, table_name="__goldloop_changed_records")
+    predictions = [linker.inference.predict_within(
+        changed_df, threshold_match_probability=candidate_threshold, warning_mode="never")]
+    if unchanged.num_rows:
+        unchanged_df = db_api.register(unchanged, table_name="__goldloop_unchanged_records")
+        predictions.append(linker.inference.predict_between(
+            changed_df, unchanged_df, threshold_match_probability=candidate_threshold,
+            warning_mode="never"))
+    return pairs_table(db_api, predictions)
+
+
+def state_names(this: Any) -> tuple[str, str]:
+    """The two state tables beside the model: the kept model and the records' hashes."""
+    prefix = f'"{this.database}"."{this.schema}"."{this.identifier}'
+    return f'{prefix}__model"', f'{prefix}__records"'
+
+
+def kept_state(session: Any, this: Any, current: str) -> str | None:
+    """The model kept by the last scoring, if it was trained under the ``current`` fingerprint."""
+    import duckdb
+
+    model_table, records_table = state_names(this)
+    try:
+        rows = session.execute(f"select fingerprint, model_json from {model_table}").fetchall()
+        session.execute(f"select count(*) from {records_table}").fetchall()
+    except duckdb.CatalogException:  # no state yet (the first build since the upgrade)
+        return None
+    return rows[0][1] if rows and rows[0][0] == current else None
+
+
+def keep_state(session: Any, this: Any, current: str, model_json: str | None,
+               hashes: pa.Table) -> None:
+    """Replace the state tables with this scoring's model and record hashes."""
+    model_table, records_table = state_names(this)
+    session.register("__goldloop_hashes", hashes)
+    session.execute(f"create or replace table {records_table} as"
+                    " select * from __goldloop_hashes")
+    session.execute(f"create or replace table {model_table}"
+                    " (fingerprint varchar, model_json varchar)")
+    if model_json is not None:
+        session.execute(f"insert into {model_table} values (?, ?)", [current, model_json])
+    session.unregister("__goldloop_hashes")
+
+
+def changed_records(session: Any, this: Any, hashes: pa.Table) -> tuple[list[str], list[str]]:
+    """Keys whose hash is new or different, and keys scored last time that are gone."""
+    _, records_table = state_names(this)
+    session.register("__goldloop_hashes", hashes)
+    try:
+        changed = [key for (key,) in session.execute(f"""
+            select now.record_key from __goldloop_hashes as now
+            left join {records_table} as kept on now.record_key = kept.record_key
+            where kept.features_hash is distinct from now.features_hash
+        """).fetchall()]
+        gone = [key for (key,) in session.execute(f"""
+            select kept.record_key from {records_table} as kept
+            anti join __goldloop_hashes as now on kept.record_key = now.record_key
+        """).fetchall()]
+    finally:
+        session.unregister("__goldloop_hashes")
+    return changed, gone
+
+
 def model(dbt: Any, session: Any) -> pa.Table:
-    dbt.config(materialized="table")
+    dbt.config(materialized="incremental", incremental_strategy="append")
     features = dbt.ref("int_customer_match_features").to_arrow_table()
     candidate_threshold = float(dbt.config.get("candidate_threshold"))
     seed = int(dbt.config.get("sampling_seed"))
-    return score_pairs(features, candidate_threshold, seed)
+    current = fingerprint(candidate_threshold, seed)
+    hashes = record_hashes(features)
+    model_json = kept_state(session, dbt.this, current) if dbt.is_incremental else None
+    if model_json is None:
+        if dbt.is_incremental:  # no kept model, or another fingerprint: rescore everything
+            session.execute(f"delete from {dbt.this}")
+        pairs, trained = score_all(features, candidate_threshold, seed)
+        keep_state(session, dbt.this, current, trained, hashes)
+        return pairs
+    changed, gone = changed_records(session, dbt.this, hashes)
+    stale = pa.table({"record_key": changed + gone})
+    session.register("__goldloop_stale", stale)
+    session.execute(f"""
+        delete from {dbt.this}
+        where record_key_a in (select record_key from __goldloop_stale)
+            or record_key_b in (select record_key from __goldloop_stale)
+    """)
+    session.unregister("__goldloop_stale")
+    pairs = score_changed(features, changed, model_json, candidate_threshold)
+    keep_state(session, dbt.this, current, model_json, hashes)
+    return pairs
