@@ -105,7 +105,8 @@ PAIRS = ("select record_key_a, record_key_b, match_probability"
 
 
 def _change_raw_people(warehouse: Path) -> dict[str, str]:
-    """A CRM contact renamed, a shop customer deleted and a CRM contact typed in twice."""
+    """A CRM contact renamed, a shop customer erased (GDPR: no name left, flagged deleted) and a
+    CRM contact typed in twice."""
     con = duckdb.connect(str(warehouse))
     try:
         scored = [tuple(row) for row in con.execute(f"{PAIRS} order by 1, 2").fetchall()]
@@ -113,16 +114,19 @@ def _change_raw_people(warehouse: Path) -> dict[str, str]:
         shop = sorted({k for a, b, _ in scored for k in (a, b) if k.startswith("shop:")})
         renamed, twin = crm[0], crm[-1]
         deleted = shop[0]
+        # as a later dlt load leaves them: every row it writes carries its load id
+        load_id = "9999999999.000001"
         con.execute("update raw_crm.contacts set lastname = 'Zyxwvutsrq', firstname = 'Qqq',"
-                    " email = null, phone = null, mobilephone = null, address = null, zip = null"
-                    " where id = ?", [renamed.split(":")[-1]])
-        con.execute("delete from raw_shop.customers where record_id = ?",
-                    [deleted.split(":", 2)[-1]])
+                    " email = null, phone = null, mobilephone = null, address = null, zip = null,"
+                    " _dlt_load_id = ? where id = ?", [load_id, renamed.split(":")[-1]])
+        con.execute("update raw_shop.customers set _goldloop_deleted = true, first_name = null,"
+                    " last_name = null, email = null, phone = null, _dlt_load_id = ?"
+                    " where record_id = ?", [load_id, deleted.split(":", 2)[-1]])
         con.execute("""
             insert into raw_crm.contacts
-            select * replace ('990000001' as id, null as erp_contact_id)
+            select * replace ('990000001' as id, null as erp_contact_id, ? as _dlt_load_id)
             from raw_crm.contacts where id = ?
-        """, [twin.split(":")[-1]])
+        """, [load_id, twin.split(":")[-1]])
     finally:
         con.close()
     return {"renamed": renamed, "deleted": deleted, "twin": twin,

@@ -60,7 +60,8 @@ final as (
         contacts.is_customer,
         contacts.is_supplier,
         contacts.is_deleted,
-        contacts.updated_at
+        contacts.updated_at,
+        contacts.load_id
     from contacts
     left join ranked_addresses
         on contacts.contact_row_id = ranked_addresses.contact_row_id

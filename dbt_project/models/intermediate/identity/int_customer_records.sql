@@ -4,10 +4,16 @@
     label that orders records oldest first for stable golden ids.
 
     `record_sources` says where each column comes from per source; a column not named takes the
-    source's column of the same name. -#}
+    source's column of the same name.
+
+    Incremental: a build reworks the records dlt loaded since the last one (their staging rows'
+    load_id, macros/incremental.sql) and replaces them by record_key. -#}
+{{ config(materialized='incremental', unique_key='record_key',
+    incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}
 {%- set columns = ['record_id', 'crm_contact_ref', 'erp_contact_ref', 'email', 'first_name',
     'last_name', 'employer_name', 'phone', 'phone_as_entered', 'address_line1', 'city', 'region',
-    'postcode', 'country_code', 'has_marketing_consent', 'created_at', 'updated_at', 'is_deleted'] -%}
+    'postcode', 'country_code', 'has_marketing_consent', 'created_at', 'updated_at', 'is_deleted',
+    'load_id'] -%}
 {%- set record_sources = {
     'crm_contacts': {
         'system': 'crm', 'object': 'contacts', 'record_id': 'contact_id',
@@ -53,6 +59,7 @@ unioned as (
         {{ spec.get(column, column) }} as {{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
     from {{ relation }}
+    where {{ loaded_since_last_build('load_id') }}
     {% if not loop.last %}
     union all
     {% endif %}
@@ -102,6 +109,7 @@ final as (
         created_at,
         updated_at,
         is_deleted,
+        load_id,
         -- oldest record first (unknown creation last), then system priority, then key
         lpad(cast(coalesce(cast(extract(epoch from created_at) as bigint), 99999999999)
             as varchar), 12, '0')

@@ -1,3 +1,9 @@
+{#- Incremental on DuckDB (a table there: the phone normaliser is a Python function):
+    a build normalises only the rows dlt loaded since the last one (macros/incremental.sql,
+    loaded_since_last_build) and replaces them by company_id. -#}
+{{ config(unique_key='company_id', incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns') }}
+
 with
 
 source as (
@@ -5,6 +11,7 @@ source as (
         'id': 'varchar', 'created_at': 'timestamp with time zone',
         'updated_at': 'timestamp with time zone', 'archived': 'boolean',
         'archived_at': 'timestamp with time zone', '_goldloop_deleted': 'boolean',
+        '_dlt_load_id': 'varchar',
         'name': 'varchar', 'domain': 'varchar', 'website': 'varchar', 'phone': 'varchar',
         'address': 'varchar', 'city': 'varchar', 'state': 'varchar', 'zip': 'varchar',
         'country': 'varchar', 'industry': 'varchar', 'hubspot_owner_id': 'varchar'
@@ -29,8 +36,10 @@ renamed as (
         coalesce(_goldloop_deleted, false) as is_deleted,
         {{ to_utc('created_at') }} as created_at,
         {{ to_utc('updated_at') }} as updated_at,
-        {{ to_utc('archived_at') }} as archived_at
+        {{ to_utc('archived_at') }} as archived_at,
+        _dlt_load_id as load_id
     from source
+    where {{ loaded_since_last_build() }}
 ),
 
 final as (
@@ -50,7 +59,8 @@ final as (
         is_deleted,
         created_at,
         updated_at,
-        archived_at
+        archived_at,
+        load_id
     from renamed
 )
 

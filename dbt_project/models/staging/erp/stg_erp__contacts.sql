@@ -5,7 +5,7 @@ source as (
         'contact_id': 'varchar', '_dlt_id': 'varchar', 'contact_number': 'varchar',
         'name': 'varchar', 'first_name': 'varchar', 'last_name': 'varchar',
         'email_address': 'varchar', 'contact_status': 'varchar', 'is_customer': 'boolean',
-        'is_supplier': 'boolean', '_goldloop_deleted': 'boolean',
+        'is_supplier': 'boolean', '_goldloop_deleted': 'boolean', '_dlt_load_id': 'varchar',
         'updated_date_utc': 'timestamp with time zone'
     }) }}
 ),
@@ -26,7 +26,8 @@ final as (
         coalesce(is_customer, false) as is_customer,
         coalesce(is_supplier, false) as is_supplier,
         coalesce(_goldloop_deleted, false) as is_deleted,
-        {{ to_utc('updated_date_utc') }} as updated_at
+        {{ to_utc('updated_date_utc') }} as updated_at,
+        _dlt_load_id as load_id
     from source
 )
 

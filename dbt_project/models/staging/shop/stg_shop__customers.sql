@@ -1,3 +1,9 @@
+{#- Incremental on DuckDB (a table there: the phone normaliser is a Python function):
+    a build normalises only the rows dlt loaded since the last one (macros/incremental.sql,
+    loaded_since_last_build) and replaces them by customer_record_id. -#}
+{{ config(unique_key='customer_record_id', incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns') }}
+
 with
 
 source as (
@@ -9,8 +15,8 @@ source as (
         'default_address__country_code': 'varchar', 'default_address__country': 'varchar',
         'state': 'varchar', 'currency': 'varchar', 'orders_count': 'bigint',
         'total_spent': 'decimal(18, 2)', 'accepts_marketing': 'boolean',
-        '_goldloop_deleted': 'boolean', 'created_at': 'timestamp with time zone',
-        'updated_at': 'timestamp with time zone'
+        '_goldloop_deleted': 'boolean', '_dlt_load_id': 'varchar',
+        'created_at': 'timestamp with time zone', 'updated_at': 'timestamp with time zone'
     }) }}
 ),
 
@@ -36,8 +42,10 @@ renamed as (
         coalesce(accepts_marketing, false) as accepts_marketing,
         coalesce(_goldloop_deleted, false) as is_deleted,
         {{ to_utc('created_at') }} as created_at,
-        {{ to_utc('updated_at') }} as updated_at
+        {{ to_utc('updated_at') }} as updated_at,
+        _dlt_load_id as load_id
     from source
+    where {{ loaded_since_last_build() }}
 ),
 
 final as (
@@ -62,7 +70,8 @@ final as (
         accepts_marketing,
         is_deleted,
         created_at,
-        updated_at
+        updated_at,
+        load_id
     from renamed
 )
 
