@@ -153,6 +153,7 @@ BLOCKING_KEYS: list[tuple[str, ...]] = [
 PRIOR_RULES: list[tuple[str, ...]] = [("email_key",), ("phone_key", "last_name_key")]
 PRIOR_RULES_RECALL = 0.8
 MIN_RECORDS = 3
+DEFAULT_MEMORY_LIMIT = "30%"
 
 
 def comparisons() -> list[Any]:
@@ -298,21 +299,31 @@ def pairs_table(db_api: Any, predictions: list[Any]) -> pa.Table:
     return table.cast(OUTPUT_SCHEMA)
 
 
+def splink_api(memory_limit: str = DEFAULT_MEMORY_LIMIT) -> Any:
+    """Splink's own in-process DuckDB, held to ``memory_limit`` (dbt's connection shares the
+    process) and spilling to the temporary folder beyond it."""
+    import tempfile
+
+    import duckdb
+    from splink.backends.duckdb import DuckDBAPI
+
+    return DuckDBAPI(duckdb.connect(config={
+        "memory_limit": memory_limit, "temp_directory": tempfile.gettempdir()}))
+
+
 def score_pairs(features: pa.Table, candidate_threshold: float, seed: int) -> pa.Table:
     """Pairs of ``features`` records scoring at least ``candidate_threshold``, best first."""
     return score_all(features, candidate_threshold, seed)[0]
 
 
-def score_all(features: pa.Table, candidate_threshold: float, seed: int
-              ) -> tuple[pa.Table, str | None]:
+def score_all(features: pa.Table, candidate_threshold: float, seed: int,
+              memory_limit: str = DEFAULT_MEMORY_LIMIT) -> tuple[pa.Table, str | None]:
     """Every pair scoring at least ``candidate_threshold``, and the trained model (JSON)."""
     if features.num_rows < MIN_RECORDS:
         return OUTPUT_SCHEMA.empty_table(), None
 
-    from splink.backends.duckdb import DuckDBAPI
-
     logging.getLogger("splink").setLevel(logging.ERROR)
-    db_api = DuckDBAPI()
+    db_api = splink_api(memory_limit)
     linker = trained_linker(db_api, db_api.register(with_house_numbers(features)),
                             features.num_rows, seed)
     predictions = linker.inference.predict(threshold_match_probability=candidate_threshold)
@@ -321,14 +332,14 @@ def score_all(features: pa.Table, candidate_threshold: float, seed: int
 
 
 def score_changed(features: pa.Table, changed_keys: list[str], model_json: str,
-                  candidate_threshold: float) -> pa.Table:
+                  candidate_threshold: float,
+                  memory_limit: str = DEFAULT_MEMORY_LIMIT) -> pa.Table:
     """The pairs with at least one record of ``changed_keys``, scored with the kept model.
 
     Term frequencies come from every record of ``features``, as in a full scoring.
     """
     import duckdb
     from splink import Linker
-    from splink.backends.duckdb import DuckDBAPI
 
     if not changed_keys or features.num_rows < 2:
         return OUTPUT_SCHEMA.empty_table()
@@ -344,7 +355,7 @@ def score_changed(features: pa.Table, changed_keys: list[str], model_json: str,
                             " (select record_key from changed_keys)").to_arrow_table()
     finally:
         con.close()
-    db_api = DuckDBAPI()
+    db_api = splink_api(memory_limit)
     everyone = db_api.register(features, table_name="__goldloop_all_records")
     linker = Linker(everyone, json.loads(model_json))
     for comparison_levels in COMPARISONS.values():
@@ -419,13 +430,14 @@ def model(dbt: Any, session: Any) -> pa.Table:
     features = dbt.ref("int_customer_match_features").to_arrow_table()
     candidate_threshold = float(dbt.config.get("candidate_threshold"))
     seed = int(dbt.config.get("sampling_seed"))
+    memory_limit = str(dbt.config.get("memory_limit") or DEFAULT_MEMORY_LIMIT)
     current = fingerprint(candidate_threshold, seed)
     hashes = record_hashes(features)
     model_json = kept_state(session, dbt.this, current) if dbt.is_incremental else None
     if model_json is None:
         if dbt.is_incremental:  # no kept model, or another fingerprint: rescore everything
             session.execute(f"delete from {dbt.this}")
-        pairs, trained = score_all(features, candidate_threshold, seed)
+        pairs, trained = score_all(features, candidate_threshold, seed, memory_limit)
         keep_state(session, dbt.this, current, trained, hashes)
         return pairs
     changed, gone = changed_records(session, dbt.this, hashes)
@@ -437,6 +449,6 @@ def model(dbt: Any, session: Any) -> pa.Table:
             or record_key_b in (select record_key from __goldloop_stale)
     """)
     session.unregister("__goldloop_stale")
-    pairs = score_changed(features, changed, model_json, candidate_threshold)
+    pairs = score_changed(features, changed, model_json, candidate_threshold, memory_limit)
     keep_state(session, dbt.this, current, model_json, hashes)
     return pairs
