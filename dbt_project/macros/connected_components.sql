@@ -7,8 +7,10 @@
     warehouse). Records without links keep their own number without taking part.
 
     records: a relation or CTE with record_key and `label_column`;
-    edges:   a relation or CTE with record_key and linked_record_key (either direction). -#}
-{% macro connected_components(records, edges, hops, label_column='anchor_label') -%}
+    edges:   a relation or CTE with record_key and linked_record_key (either direction);
+    name:    the last CTE's name. -#}
+{% macro connected_components(records, edges, hops, label_column='anchor_label',
+                               name='components') -%}
 component_nodes as (
     select record_key, row_number() over (order by {{ label_column }}, record_key) as node
     from {{ records }}
@@ -53,7 +55,7 @@ component_labels_{{ hop }} as (
         on component_spread_{{ hop }}.label = jumped.node
 ),
 {% endfor %}
-components as (
+{{ name }} as (
     select
         component_nodes.record_key,
         anchors.record_key as anchor_record_key
@@ -62,4 +64,115 @@ components as (
     inner join component_nodes as anchors
         on coalesce(labels.label, component_nodes.node) = anchors.node
 )
+{%- endmacro %}
+
+{#- The two state tables an incrementally clustered model keeps beside itself: the links and
+    the records' labels it was last built from. -#}
+{% macro component_state(kind) -%}
+    {{ return(this.incorporate(path={'identifier': this.identifier ~ '__' ~ kind})) }}
+{%- endmacro %}
+
+{#- Whether this build can rework only what changed: not a full refresh, and the model, its
+    links and its labels from the last build are all there. -#}
+{% macro components_are_incremental() -%}
+    {%- if not execute or flags.FULL_REFRESH or this is none -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- for relation in [this, component_state('links'), component_state('labels')] -%}
+        {%- if load_relation(relation) is none -%}
+            {{ return(false) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(true) }}
+{%- endmacro %}
+
+{#- A post-hook: keep the links and labels this build clustered (see incremental_components).
+    -#}
+{% macro keep_component_state(records, edges, label_column='anchor_label') -%}
+    drop table if exists {{ component_state('links') }};
+    create table {{ component_state('links') }} as
+        select record_key, linked_record_key from {{ edges }};
+    drop table if exists {{ component_state('labels') }};
+    create table {{ component_state('labels') }} as
+        select record_key, {{ label_column }} as label from {{ records }}
+{%- endmacro %}
+
+{#- `components` (record_key, anchor_record_key) for every record of `records`, like
+    connected_components, reworking only what changed since the last build when it can
+    (components_are_incremental): the records touched by a link that came or went, or whose
+    label came, went or changed, and every record of the components they were in, are
+    clustered again; every other record keeps its anchor from the model's previous rows
+    (`anchor_column`). That set is closed: a link from it to a record outside it either is new
+    (its other end was touched) or was there last time (its two ends shared a component). The
+    same components as a full build. -#}
+{% macro incremental_components(records, edges, hops, anchor_column,
+                                label_column='anchor_label') -%}
+{%- if not components_are_incremental() -%}
+{{ connected_components(records, edges, hops, label_column) }}
+{%- else -%}
+previous_components as (
+    select record_key, {{ anchor_column }} as anchor_record_key from {{ this }}
+),
+
+changed_links as (
+    (select record_key, linked_record_key from {{ edges }}
+     except
+     select record_key, linked_record_key from {{ component_state('links') }})
+    union all
+    (select record_key, linked_record_key from {{ component_state('links') }}
+     except
+     select record_key, linked_record_key from {{ edges }})
+),
+
+changed_labels as (
+    (select record_key, {{ label_column }} as label from {{ records }}
+     except
+     select record_key, label from {{ component_state('labels') }})
+    union all
+    (select record_key, label from {{ component_state('labels') }}
+     except
+     select record_key, {{ label_column }} from {{ records }})
+),
+
+touched as (
+    select record_key from changed_links
+    union
+    select linked_record_key from changed_links
+    union
+    select record_key from changed_labels
+),
+
+rework as (
+    select record_key from touched
+    union
+    select previous_components.record_key
+    from previous_components
+    inner join previous_components as touched_components
+        on previous_components.anchor_record_key = touched_components.anchor_record_key
+    inner join touched on touched_components.record_key = touched.record_key
+),
+
+rework_records as (
+    select * from {{ records }}
+    where record_key in (select record_key from rework)
+),
+
+rework_edges as (
+    select * from {{ edges }}
+    where record_key in (select record_key from rework)
+        and linked_record_key in (select record_key from rework)
+),
+
+{{ connected_components('rework_records', 'rework_edges', hops, label_column,
+    'reworked_components') }},
+
+components as (
+    select record_key, anchor_record_key from reworked_components
+    union all
+    select previous_components.record_key, previous_components.anchor_record_key
+    from previous_components
+    where previous_components.record_key not in (select record_key from rework)
+        and previous_components.record_key in (select record_key from {{ records }})
+)
+{%- endif -%}
 {%- endmacro %}

@@ -166,3 +166,35 @@ def test_incremental_scoring_rescores_only_the_changed_records(built: BuiltWorld
     # threshold may come and go, the pairs that matter do not
     assert {k for k, p in refreshed.items() if p >= 0.1} <= after.keys()
     assert {k for k, p in after.items() if p >= 0.1} <= refreshed.keys()
+
+
+# -- clusters: int_customer_rule_clusters and int_customer_clusters ---------------------------
+
+CLUSTERS = ("intermediate.int_customer_rule_clusters", "intermediate.int_customer_clusters")
+
+
+def test_incremental_clusters_equal_clustering_everything(built: BuiltWorld,
+                                                          tmp_path: Path) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built.warehouse, warehouse)
+    people = _change_raw_people(warehouse)
+
+    run = dbt("run", "--select", "+int_customer_clusters", root=tmp_path, warehouse=warehouse)
+    assert run.returncode == 0, run.stdout[-3000:]
+    compiled = tmp_path / "target" / "run" / "goldloop" / "models" / "intermediate" / "identity"
+    for model in ("int_customer_rule_clusters", "int_customer_clusters"):
+        # the build reworked only what changed (the previous rows were read)
+        assert "previous_components" in (compiled / f"{model}.sql").read_text(), model
+    reworked = {table: sorted(_rows(warehouse, f"select * from {table}")) for table in CLUSTERS}
+    full = dbt("run", "--select", "int_customer_rule_clusters", "int_customer_clusters",
+               "--full-refresh", root=tmp_path, warehouse=warehouse)
+    assert full.returncode == 0, full.stdout[-3000:]
+
+    for table in CLUSTERS:
+        assert reworked[table] == sorted(_rows(warehouse, f"select * from {table}")), table
+    # the new second entry joined its twin's customer
+    customer_of = dict(_rows(warehouse, "select record_key, customer_id"
+                                        " from intermediate.int_customer_clusters"))
+    assert customer_of[people["new"]] == customer_of[people["twin"]]
+    assert _rows(warehouse, "select count(*) from intermediate.int_customer_clusters__links") \
+        == _rows(warehouse, "select count(*) from intermediate.int_customer_match_edges")

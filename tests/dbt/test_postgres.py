@@ -53,9 +53,19 @@ def test_build_on_postgres_matches_and_reconciles(postgres_dsn: str, tmp_path: P
     kinds = {"order_missing_invoice", "invoice_amount_mismatch", "duplicate_invoice"}
     assert found == {(k, s, r) for k, s, r, _ in breaks if k in kinds}
 
-    # the incremental order_lines (contract types, delete+insert) runs again on Postgres
-    again = dbt("run", "--select", "order_lines", root=tmp_path, postgres_dsn=postgres_dsn)
+    # the incremental models run again on Postgres: order_lines (contract types,
+    # delete+insert), the customer records and the clusters reworked from their kept state
+    again = dbt("run", "--select", "order_lines", "int_customer_records+", "--exclude",
+                "marts", root=tmp_path, postgres_dsn=postgres_dsn)
     assert again.returncode == 0, again.stdout[-3000:]
+    con = psycopg2.connect(postgres_dsn)
+    try:
+        cur = con.cursor()
+        cur.execute("select customer_id, system, object, record_id from intermediate"
+                    ".int_customer_clusters")
+        assert {f"{s}:{o}:{r}": c for c, s, o, r in cur.fetchall()} == predicted
+    finally:
+        con.close()
     con = psycopg2.connect(postgres_dsn)
     try:
         cur = con.cursor()

@@ -1,8 +1,9 @@
 {#- The customers the deterministic rules alone make: connected components of the key links
     (int_customer_key_edges), one row per record. Probabilistic matching decides on these
     clusters (int_customer_pairs_decided): which systems a cluster already holds, and whether
-    a record is alone. -#}
-{{ config(materialized='table') }}
+    a record is alone. Only what changed is clustered again, as int_customer_clusters. -#}
+{{ config(materialized='table', post_hook="{{ keep_component_state(
+    ref('int_customer_records'), ref('int_customer_key_edges')) }}") }}
 
 with
 
@@ -14,7 +15,7 @@ key_edges as (
     select * from {{ ref('int_customer_key_edges') }}
 ),
 
-{{ connected_components('records', 'key_edges', var('identity_max_hops')) }},
+{{ incremental_components('records', 'key_edges', var('identity_max_hops'), 'rule_cluster_key') }},
 
 final as (
     select
