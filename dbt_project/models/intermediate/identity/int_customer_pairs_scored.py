@@ -137,16 +137,22 @@ EVIDENCE_BEYOND_NAMES: dict[str, tuple[str, ...]] = {
     "company": ("exact", "typo"),
 }
 
-# Pairs compared: same family name and first initial, same family name and formal first name
-# (Bill and William Orozco), same first name and family initial (a typo on either side), same
-# e-mail local part, same phone, same postcode.
+# Pairs compared (each key a Splink blocking rule; the blocks must stay small at a million
+# customers, where a family name and a first initial are shared by thousands): same family
+# name and formal first name (Bill and William Orozco), same family name and the first or the
+# last three letters of the first name (one typo leaves one of the two), the same the other way
+# round, same e-mail local part and family initial, same phone, same postcode and first or
+# family initial.
 BLOCKING_KEYS: list[tuple[str, ...]] = [
-    ("last_name_key", "substr(first_name_key, 1, 1)"),
     ("last_name_key", "first_name_formal_names"),
-    ("first_name_key", "substr(last_name_key, 1, 1)"),
-    ("email_local",),
+    ("last_name_key", "substr(first_name_key, 1, 3)"),
+    ("last_name_key", "right(first_name_key, 3)"),
+    ("first_name_key", "substr(last_name_key, 1, 3)"),
+    ("first_name_key", "right(last_name_key, 3)"),
+    ("email_local", "substr(last_name_key, 1, 1)"),
     ("phone_key",),
-    ("postcode_key",),
+    ("postcode_key", "substr(first_name_key, 1, 1)"),
+    ("postcode_key", "substr(last_name_key, 1, 1)"),
 ]
 
 # Rules that admit (almost) no false match: the prior is estimated from the pairs they find.
@@ -154,6 +160,7 @@ PRIOR_RULES: list[tuple[str, ...]] = [("email_key",), ("phone_key", "last_name_k
 PRIOR_RULES_RECALL = 0.8
 MIN_RECORDS = 3
 DEFAULT_MEMORY_LIMIT = "30%"
+CHUNK_RECORDS = 400_000
 
 
 def comparisons() -> list[Any]:
@@ -311,6 +318,16 @@ def splink_api(memory_limit: str = DEFAULT_MEMORY_LIMIT) -> Any:
         "memory_limit": memory_limit, "temp_directory": tempfile.gettempdir()}))
 
 
+def chunk_count(records: int) -> int:
+    """Splink predicts in chunks² slices (each side's records split in ``chunks``), so the
+    blocked pairs of a million customers are never held at once.
+
+    >>> chunk_count(200_000), chunk_count(2_000_000)
+    (1, 5)
+    """
+    return max(1, -(-records // CHUNK_RECORDS))
+
+
 def score_pairs(features: pa.Table, candidate_threshold: float, seed: int) -> pa.Table:
     """Pairs of ``features`` records scoring at least ``candidate_threshold``, best first."""
     return score_all(features, candidate_threshold, seed)[0]
@@ -326,7 +343,11 @@ def score_all(features: pa.Table, candidate_threshold: float, seed: int,
     db_api = splink_api(memory_limit)
     linker = trained_linker(db_api, db_api.register(with_house_numbers(features)),
                             features.num_rows, seed)
-    predictions = linker.inference.predict(threshold_match_probability=candidate_threshold)
+    chunks = chunk_count(features.num_rows)
+    predictions = linker.inference.predict(
+        threshold_match_probability=candidate_threshold,
+        num_chunks_left=chunks if chunks > 1 else None,
+        num_chunks_right=chunks if chunks > 1 else None)
     model_json = json.dumps(linker.misc.save_model_to_json())
     return pairs_table(db_api, [predictions]), model_json
 
