@@ -245,7 +245,7 @@ def record_hashes(features: pa.Table) -> pa.Table:
     import duckdb
 
     fields = [name for name in features.column_names if name != "record_key"]
-    digest = " || '|' || ".join(f"coalesce(cast({name} as varchar), '\x00')" for name in fields)
+    digest = " || '|' || ".join(f"coalesce(cast({name} as varchar), '<null>')" for name in fields)
     con = duckdb.connect()
     try:
         con.register("features", features)
@@ -269,7 +269,7 @@ def settings(records: int) -> Any:
     )
 
 
-def trained_linker(db_api: Any, records: Any, count: int, seed: int) -> Any:
+def trained_linker(records: Any, count: int, seed: int) -> Any:
     """A linker on ``records``: prior from the rules, u by random sampling (fixed seed)."""
     from splink import Linker, block_on
     from splink.internals.exceptions import SplinkException
@@ -341,8 +341,8 @@ def score_all(features: pa.Table, candidate_threshold: float, seed: int,
 
     logging.getLogger("splink").setLevel(logging.ERROR)
     db_api = splink_api(memory_limit)
-    linker = trained_linker(db_api, db_api.register(with_house_numbers(features)),
-                            features.num_rows, seed)
+    linker = trained_linker(db_api.register(with_house_numbers(features)), features.num_rows,
+                            seed)
     chunks = chunk_count(features.num_rows)
     predictions = linker.inference.predict(
         threshold_match_probability=candidate_threshold,
