@@ -9,11 +9,24 @@ import typer
 from goldloop.settings import load_settings
 
 
+def build_args(select: str | None, full_refresh: bool) -> list[str]:
+    """dbt's arguments for ``goldloop build``.
+
+    >>> build_args(None, False), build_args("staging.crm+", True)
+    ([], ['--select', 'staging.crm+', '--full-refresh'])
+    """
+    return (["--select", select] if select else []) + (["--full-refresh"] if full_refresh else [])
+
+
 def build(
     select: Annotated[str | None, typer.Option(help="dbt node selection, e.g. staging.crm+")]
     = None,
+    full_refresh: Annotated[bool, typer.Option(
+        "--full-refresh", help="rebuild the incremental models from scratch (staging of "
+        "contacts, customer records, clusters, order lines) and retrain the Splink model")]
+    = False,
 ) -> None:
     """Build and test the dbt models on the configured warehouse."""
     from goldloop.dbt import run_dbt
 
-    run_dbt("build", load_settings(), ["--select", select] if select else [])
+    run_dbt("build", load_settings(), build_args(select, full_refresh))
