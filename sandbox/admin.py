@@ -16,6 +16,20 @@ from sandbox.faults import Faults
 MutateFn = Callable[[SystemContext, float, random.Random], dict[str, int]]
 
 
+MUTATIONS_META = "mutations"  # how many mutate calls this store has had
+
+
+def mutation_rng(seed: int | None, earlier_calls: int) -> random.Random:
+    """The randomness of one mutate call: reproducible from the seed and the number of calls
+    before it, so a second call with the same seed makes other changes (not the same "new"
+    people a second time, who would be one person in fact and two in the truth).
+
+    >>> mutation_rng(3, 0).random() == mutation_rng(3, 0).random() != mutation_rng(3, 1).random()
+    True
+    """
+    return random.Random(None if seed is None else f"{seed}:{earlier_calls}")
+
+
 class MutateRequest(BaseModel):
     fraction: float = Field(0.01, gt=0, le=1)
     seed: int | None = None
@@ -60,8 +74,11 @@ def mount_admin(app: FastAPI, ctx: SystemContext, mutate: MutateFn) -> None:
     def do_mutate(req: MutateRequest) -> dict[str, int]:
         if req.webhook_url is not None:
             ctx.state["webhook_url"] = req.webhook_url
-        rng = random.Random(req.seed)
+        earlier_calls = int(ctx.store.meta_get(MUTATIONS_META) or 0)
+        rng = mutation_rng(req.seed, earlier_calls)
         try:
-            return mutate(ctx, req.fraction, rng)
+            counts = mutate(ctx, req.fraction, rng)
         except ValueError as exc:  # a mutate that cannot apply says why
             raise HTTPException(status_code=400, detail=str(exc)) from exc
+        ctx.store.meta_set(MUTATIONS_META, str(earlier_calls + 1))
+        return counts

@@ -237,6 +237,27 @@ def test_mutate_changes_about_the_fraction_with_fresh_times(tmp_path: Path) -> N
                                              (int(before),))
 
 
+def test_a_second_mutate_with_the_same_seed_makes_other_people(tmp_path: Path) -> None:
+    client, ctx = open_crm(tmp_path)
+
+    def created_people() -> set[tuple[str, str, str]]:
+        rows = ctx.store.query("contacts", "updated_ms >= ?", (int(before),))
+        return {(d.body["properties"]["firstname"], d.body["properties"]["lastname"],
+                 d.body["properties"]["phone"])
+                for d in rows if d.body["createdAt"] == d.body["updatedAt"]}
+
+    before = int(time.time() * 1000)
+    first = client.post("/_sandbox/mutate", json={"fraction": 0.1, "seed": 3})
+    assert first.status_code == 200 and first.json()["created"] >= 1
+    first_people = created_people()
+    before = int(time.time() * 1000) + 1
+    time.sleep(0.002)
+    second = client.post("/_sandbox/mutate", json={"fraction": 0.1, "seed": 3})
+    assert second.status_code == 200
+    # the same new person twice would be one person in fact and two in the truth
+    assert first_people and not first_people & created_people()
+
+
 def test_mutate_sends_signed_webhooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     sent: list[tuple[str, bytes, dict[str, str]]] = []
     monkeypatch.setattr("sandbox.context.send_in_background",
