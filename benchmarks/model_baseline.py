@@ -632,7 +632,9 @@ def figures(name: str, dbt_wall: float, dbt_elapsed: float | None, result: Basel
     tests = len(result.nodes) - made
     found = [Figure(name, "compiled SQL in one connection", base, "s", base / dbt_wall,
                     "build wall", note="; ".join(filter(None, [
-                        f"{made} nodes + {tests} data tests, serial, no unit tests", note])))]
+                        f"{made} nodes + {tests} data tests, serial, no unit tests",
+                        f"{len(result.notes)} left out (hooks)" if result.notes else "",
+                        note])))]
     found.append(Figure(name, "dbt build wall / compiled SQL", dbt_wall / base, "x",
                         note="issue target <= 1.30"))
     if dbt_elapsed is not None:
