@@ -17,11 +17,10 @@ from sandbox.crm import associations, hooks, records
 from sandbox.crm.objects import COMPANIES, CONTACTS, DEAL_STAGES, DEALS, ObjectType
 from sandbox.store import Doc, Store
 from sandbox.webhooks import now_ms
+from sandbox.world.names import person_name
 
 CHANGES_PER_MS = 50
 MUTATE_SOURCE = "CRM_UI"
-FIRST_NAMES = ("Ada", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas",
-               "Kira", "Liam", "Maya", "Noah", "Olga", "Priya")
 LAST_NAMES = ("Andersen", "Brennan", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia", "Haddad",
               "Ivanova", "Jensen", "Kowalski", "Larsen", "Moreau", "Nakamura", "Okafor")
 CITIES = ("Berlin", "Bristol", "Lyon", "Utrecht", "Porto", "Austin", "Denver", "Toronto",
@@ -55,7 +54,10 @@ def contact_edit(rng: random.Random, props: dict[str, str]) -> dict[str, str | N
         return {"phone": _phone(rng)}
     if choice == "city":
         return {"city": rng.choice([c for c in CITIES if c != props.get("city")])}
-    return {"lastname": rng.choice([n for n in LAST_NAMES if n != props.get("lastname")])}
+    last = person_name(rng)[1]
+    while last == props.get("lastname"):
+        last = person_name(rng)[1]
+    return {"lastname": last}
 
 
 def company_edit(rng: random.Random, props: dict[str, str]) -> dict[str, str | None]:
@@ -126,7 +128,7 @@ def _edit_some(store: Store, fraction: float, rng: random.Random, clock: Iterato
 def _new_contact(store: Store, rng: random.Random, at: int) -> records.Change:
     """A contact a rep just met."""
     record_id = records.next_record_id(store, CONTACTS)
-    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    first, last = person_name(rng)
     values: dict[str, str | None] = {
         "firstname": first, "lastname": last, "phone": _phone(rng),
         "email": f"{first}.{last}.{record_id}@example.net".lower(),

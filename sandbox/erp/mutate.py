@@ -24,12 +24,8 @@ from sandbox.erp.invoices import next_invoice_number
 from sandbox.erp.writes import write_lock
 from sandbox.store import Doc, Store
 from sandbox.webhooks import now_ms
+from sandbox.world.names import person_name
 
-FIRST_NAMES = ("Aroha", "Ben", "Chloe", "Dev", "Elif", "Finn", "Grace", "Hemi", "Isla", "Jack",
-               "Kiri", "Liam", "Mia", "Noah", "Olivia", "Priya", "Quinn", "Ruby", "Sam", "Tama")
-LAST_NAMES = ("Anderson", "Brown", "Chen", "Davies", "Evans", "Fraser", "Green", "Hughes",
-              "Ito", "Jones", "Kaur", "Lee", "Martin", "Ngata", "O'Brien", "Patel", "Roberts",
-              "Singh", "Taylor", "Walker")
 STREETS = ("Queen Street", "High Street", "Station Road", "Victoria Avenue", "Church Lane",
            "Park Road", "Mill Lane", "King Street")
 
@@ -113,7 +109,7 @@ def _advance_invoice(doc: Doc, now: int, rng: random.Random,
 
 
 def _unique_name(store: Store, rng: random.Random, taken: set[str]) -> tuple[str, str, str]:
-    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    first, last = person_name(rng)
     name = f"{first} {last}"
     suffix = 2
     while name.lower() in taken or store.find_by_key("contacts", name.lower()):

@@ -30,13 +30,10 @@ from sandbox.shop.webhooks import deliver
 from sandbox.store import Doc, Store
 from sandbox.webhooks import now_ms
 from sandbox.world.model import ShopLineItem, ShopOrder
+from sandbox.world.names import person_name
 
 Json = dict[str, Any]
 
-_FIRST = ("Ada", "Ben", "Chloe", "Dev", "Elif", "Finn", "Grace", "Hugo", "Ines", "Jonas",
-          "Kira", "Liam", "Maya", "Noah", "Olga", "Pia", "Quinn", "Rosa", "Sami", "Theo")
-_LAST = ("Archer", "Baker", "Costa", "Dubois", "Evans", "Fischer", "Garcia", "Hansen",
-         "Ivanova", "Jensen", "Kowalski", "Lopez", "Meyer", "Nowak", "Olsen", "Patel")
 _STREETS = ("Main St", "Oak Avenue", "High Street", "Station Road", "Elm Street",
             "Park Lane", "Mill Road", "Church Street", "Lake View", "River Walk")
 
@@ -143,7 +140,7 @@ class ShopMutation:
             changes, entity = self._cross_shop_customer(other_shops)
             cid = self._new_id()
             if changes is None:
-                first, last = self.rng.choice(_FIRST), self.rng.choice(_LAST)
+                first, last = person_name(self.rng)
                 changes = {
                     "first_name": first, "last_name": last,
                     "email": f"{first}.{last}.{cid}@example.com".lower(),

@@ -55,6 +55,21 @@ def last_name_table() -> Table:
 
 
 # Formal first name -> nicknames people go by in some systems.
+def person_name(rng: Any) -> tuple[str, str]:
+    """A first and a last name drawn with ``rng`` (a ``random.Random``) as the world draws its
+    people: by the names' frequencies, so people added later (a sandbox mutate) have namesakes
+    as often as the seeded ones, not far more.
+
+    >>> import random
+    >>> person_name(random.Random(1)) == person_name(random.Random(1))
+    True
+    """
+    first, first_cum = first_name_table()
+    last, last_cum = last_name_table()
+    return (rng.choices(first, cum_weights=first_cum)[0],
+            rng.choices(last, cum_weights=last_cum)[0])
+
+
 NICKNAMES: dict[str, tuple[str, ...]] = {
     "Robert": ("Bob", "Rob", "Bobby"),
     "William": ("Bill", "Will", "Billy"),
