@@ -1,3 +1,10 @@
+{#- Whether this is an incremental build of a table that already has `column` (a unit test has
+    no `this` and builds no table: false, every fixture row counts). -#}
+{% macro built_with_column(column) -%}
+    {{ return(execute and this is not none and is_incremental() and column | lower in (
+        adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list)) }}
+{%- endmacro %}
+
 {#- Incremental models: which source rows a build reprocesses.
 
     `changed_since_last_build(column)`: in an incremental build, rows whose `column` (a UTC
@@ -9,9 +16,7 @@
     the cursor; `on_schema_change: append_new_columns` adds it), every row: `true`. -#}
 {% macro changed_since_last_build(column, target_column=none) -%}
     {%- set cursor = target_column or column -%}
-    {%- set has_cursor = execute and this is not none and is_incremental() and cursor | lower in (
-        adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) -%}
-    {%- if has_cursor -%}
+    {%- if built_with_column(cursor) -%}
     ({{ column }} is null or {{ column }} >= (
         select coalesce(
             {{ dbt.dateadd('hour', -1 * var('incremental_lookback_hours'),
@@ -57,11 +62,7 @@
     flagged row, a merge's update), so no change is missed, whatever order loads finish in.
     In a full build, or on a table without the column yet: every row, `true`. -#}
 {% macro loaded_since_last_build(column='_dlt_load_id', target_column='load_id') -%}
-    {#- a unit test has no `this` (and builds no table): every fixture row -#}
-    {%- set has_cursor = execute and this is not none and is_incremental()
-        and target_column | lower in (
-        adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) -%}
-    {%- if has_cursor -%}
+    {%- if built_with_column(target_column) -%}
     ({{ column }} is null or {{ column }} not in (
         select distinct already_built.{{ target_column }}
         from {{ this }} as already_built
