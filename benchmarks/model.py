@@ -250,17 +250,19 @@ def matching(warehouse: Path, truth: Mapping[str, str]) -> dict[str, tuple[float
     }
 
 
-def seed_and_serve(root: Path, customers: int, seed: int, ports: dict[str, int]) -> Any:
+def seed_and_serve(root: Path, customers: int, seed: int, ports: dict[str, int],
+                   order_lines: int | None = None) -> Any:
     """Seed (once) and serve the sandbox world under ``root/sandbox``; its config."""
     from sandbox import control
 
-    return control.up(root / "sandbox", customers=customers, seed=seed, ports=ports,
+    return control.up(root / "sandbox", customers=customers, seed=seed,
+                      order_lines=order_lines, ports=ports,
                       limits_enabled=False, timeout=3600)
 
 
 def run(customers: int, *, seed: int = 42, root: Path, ports: dict[str, int],
         incremental: bool = False, reuse: bool = False, threads: int | None = None,
-        baseline: bool = False) -> list[Figure]:
+        baseline: bool = False, order_lines: int | None = None) -> list[Figure]:
     """Seed, extract, build and measure a world of ``customers``; the figures.
 
     With ``reuse`` and a warehouse already under ``root``, the sandbox is not served unless the
@@ -273,7 +275,7 @@ def run(customers: int, *, seed: int = 42, root: Path, ports: dict[str, int],
     warehouse = root / "warehouse.duckdb"
     figures: list[Figure] = []
     serve = incremental or not (reuse and warehouse.exists())
-    config = seed_and_serve(root, customers, seed, ports) if serve else None
+    config = seed_and_serve(root, customers, seed, ports, order_lines) if serve else None
     try:
         if not (reuse and warehouse.exists()):
             seconds = extract_all(root, warehouse, config)
@@ -326,6 +328,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--million", action="store_true", help="also run at 1,000,000")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--order-lines", type=int, default=None,
+                        help="about this many shop order lines per world (the issue's 1M run: "
+                             "5,000,000); default about 2.7 per shop customer")
     parser.add_argument("--incremental", action="store_true",
                         help="then change 1%%, extract incrementally and build again")
     parser.add_argument("--workdir", type=Path, default=None,
@@ -349,12 +354,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             root.mkdir(parents=True, exist_ok=True)
             figures += run(size, seed=args.seed, root=root, ports=ports,
                            incremental=args.incremental, reuse=args.reuse, threads=args.threads,
-                           baseline=args.baseline)
+                           baseline=args.baseline, order_lines=args.order_lines)
         else:
             with tempfile.TemporaryDirectory() as tmp:
                 figures += run(size, seed=args.seed, root=Path(tmp), ports=ports,
                                incremental=args.incremental, threads=args.threads,
-                               baseline=args.baseline)
+                               baseline=args.baseline, order_lines=args.order_lines)
     print(render(figures))
     print(f"\nwritten to {save(figures, args.out)}")
 

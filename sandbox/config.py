@@ -74,6 +74,7 @@ class SandboxConfig(BaseModel):
 
     seed: int = 42
     customers: int = 1000
+    order_lines: int | None = None  # about this many shop order lines; None: the default mix
     host: str = "127.0.0.1"
     ports: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_PORTS))
     credentials: Credentials = Field(default_factory=Credentials)

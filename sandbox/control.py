@@ -49,13 +49,15 @@ def _answers(config: SandboxConfig, system: str) -> bool:
 
 
 def up(data_dir: Path, *, customers: int = 1000, seed: int = 42,
-       ports: dict[str, int] | None = None, limits_enabled: bool = True,
+       order_lines: int | None = None, ports: dict[str, int] | None = None,
+       limits_enabled: bool = True,
        webhook_url: str | None = None, progress: Callable[[str], None] = lambda _: None,
        timeout: float = 60.0) -> SandboxConfig:
     """Seed ``data_dir`` if it is empty, then serve the four systems in the background.
 
     Returns once every system answers. An existing data dir keeps its world: ``customers`` and
-    ``seed`` apply only when seeding (``goldloop sandbox down --wipe`` starts over).
+    ``seed`` (and ``order_lines``) apply only when seeding (``goldloop sandbox down --wipe``
+    starts over).
     """
     if not 100 <= customers <= 1_000_000:
         raise SandboxError(f"--customers {customers} is out of range",
@@ -67,7 +69,7 @@ def up(data_dir: Path, *, customers: int = 1000, seed: int = 42,
     if is_seeded(data_dir):
         config = SandboxConfig.load(data_dir)
     else:
-        config = SandboxConfig(customers=customers, seed=seed)
+        config = SandboxConfig(customers=customers, seed=seed, order_lines=order_lines)
         if ports:
             config.ports.update(ports)
         config.limits.enabled = limits_enabled

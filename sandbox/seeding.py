@@ -28,11 +28,12 @@ def seed_data_dir(data_dir: Path, config: SandboxConfig,
         stale.unlink()
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    progress(f"generating a world of {config.customers:,} customers (seed {config.seed})")
+    lines = "" if config.order_lines is None else f", about {config.order_lines:,} order lines"
+    progress(f"generating a world of {config.customers:,} customers{lines} (seed {config.seed})")
     # The world is millions of long-lived objects: collections would rescan them for nothing.
     gc.disable()
     try:
-        world = generate(config.customers, config.seed)
+        world = generate(config.customers, config.seed, config.order_lines)
         timings["generate"] = time.perf_counter() - started
         _seed_systems(world, data_dir, timings, progress)
     finally:

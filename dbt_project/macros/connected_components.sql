@@ -66,34 +66,20 @@ component_labels_{{ hop }} as (
 )
 {%- endmacro %}
 
-{#- The two state tables an incrementally clustered model keeps beside itself: the links and
-    the records' labels it was last built from. -#}
-{% macro component_state(kind) -%}
-    {{ return(this.incorporate(path={'identifier': this.identifier ~ '__' ~ kind})) }}
-{%- endmacro %}
-
 {#- Whether this build can rework only what changed: not a full refresh, and the model, its
     links and its labels from the last build are all there. -#}
 {% macro components_are_incremental() -%}
-    {%- if not execute or flags.FULL_REFRESH or this is none -%}
-        {{ return(false) }}
-    {%- endif -%}
-    {%- for relation in [this, component_state('links'), component_state('labels')] -%}
-        {%- if load_relation(relation) is none -%}
-            {{ return(false) }}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ return(true) }}
+    {{ return(state_is_kept(['links', 'labels'])) }}
 {%- endmacro %}
 
 {#- A post-hook: keep the links and labels this build clustered (see incremental_components).
     -#}
-{% macro keep_component_state(records, edges, label_column='anchor_label') -%}
-    drop table if exists {{ component_state('links') }};
-    create table {{ component_state('links') }} as
+{% macro keep_state_table(records, edges, label_column='anchor_label') -%}
+    drop table if exists {{ state_table('links') }};
+    create table {{ state_table('links') }} as
         select record_key, linked_record_key from {{ edges }};
-    drop table if exists {{ component_state('labels') }};
-    create table {{ component_state('labels') }} as
+    drop table if exists {{ state_table('labels') }};
+    create table {{ state_table('labels') }} as
         select record_key, {{ label_column }} as label from {{ records }}
 {%- endmacro %}
 
@@ -117,9 +103,9 @@ previous_components as (
 changed_links as (
     (select record_key, linked_record_key from {{ edges }}
      except
-     select record_key, linked_record_key from {{ component_state('links') }})
+     select record_key, linked_record_key from {{ state_table('links') }})
     union all
-    (select record_key, linked_record_key from {{ component_state('links') }}
+    (select record_key, linked_record_key from {{ state_table('links') }}
      except
      select record_key, linked_record_key from {{ edges }})
 ),
@@ -127,9 +113,9 @@ changed_links as (
 changed_labels as (
     (select record_key, {{ label_column }} as label from {{ records }}
      except
-     select record_key, label from {{ component_state('labels') }})
+     select record_key, label from {{ state_table('labels') }})
     union all
-    (select record_key, label from {{ component_state('labels') }}
+    (select record_key, label from {{ state_table('labels') }}
      except
      select record_key, {{ label_column }} from {{ records }})
 ),

@@ -71,3 +71,26 @@
     true
     {%- endif -%}
 {%- endmacro %}
+
+{#- `state_table(kind)`: a table an incremental model keeps beside itself (`<model>__<kind>`),
+    holding what it was last built from (links, labels, members). -#}
+{% macro state_table(kind) -%}
+    {{ return(this.incorporate(path={'identifier': this.identifier ~ '__' ~ kind})) }}
+{%- endmacro %}
+
+{#- Whether this build can rework only what changed since the last one: not a full refresh,
+    and the model and each of its state tables `kinds` from the last build are all there. -#}
+{% macro state_is_kept(kinds) -%}
+    {%- if not execute or flags.FULL_REFRESH or this is none -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- if load_relation(this) is none -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- for kind in kinds -%}
+        {%- if load_relation(state_table(kind)) is none -%}
+            {{ return(false) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(true) }}
+{%- endmacro %}

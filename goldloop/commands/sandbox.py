@@ -53,6 +53,8 @@ def up(
     customers: Annotated[int, typer.Option(help="Real customers in the world (100..1,000,000)")]
     = 1000,
     seed: Annotated[int, typer.Option(help="World seed (same seed, same world)")] = 42,
+    order_lines: Annotated[int | None, typer.Option(
+        help="About this many shop order lines in all (default: ~2.7 per shop customer)")] = None,
     data_dir: DataDir = None,
     no_limits: Annotated[bool, typer.Option("--no-limits",
                                             help="Lift the vendors' rate limits")] = False,
@@ -63,7 +65,8 @@ def up(
     from sandbox.control import up as start
 
     directory = _dir(data_dir)
-    start(directory, customers=customers, seed=seed, limits_enabled=not no_limits,
+    start(directory, customers=customers, seed=seed, order_lines=order_lines,
+          limits_enabled=not no_limits,
           webhook_url=webhook_url, progress=lambda msg: typer.echo(f"  {msg}", err=True))
     if write_dlt_secrets(directory):
         typer.echo("  wrote .dlt/secrets.toml with the sandbox credentials", err=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from bisect import bisect_right
+from collections.abc import Callable
 
 from sandbox.world.build import Build, by_created
 from sandbox.world.clock import DAY_MS, HOUR_MS, MINUTE_MS, NOW_MS, iso_date
@@ -56,18 +57,56 @@ def _count(cumulative: tuple[float, ...], r: float) -> int:
     return min(bisect_right(cumulative, r), len(cumulative) - 1)
 
 
+def _mean(cumulative: tuple[float, ...]) -> float:
+    """The mean of the count whose cumulative shares are ``cumulative``.
+
+    >>> round(_mean(ORDER_COUNT_CUM), 2), round(1 + _mean(LINE_COUNT_CUM), 2)
+    (1.55, 1.75)
+    """
+    shares = [b - a for a, b in zip((0.0, *cumulative), cumulative, strict=False)]
+    return sum(count * share for count, share in enumerate(shares))
+
+
+def order_scale(order_lines: int | None, shop_customers: int) -> float:
+    """The factor on each shop customer's order count that gives about ``order_lines`` lines.
+
+    ``None`` keeps the default mix (about 1.55 orders of 1.75 lines per shop customer).
+
+    >>> order_scale(None, 1000), round(order_scale(5_000_000, 700_000), 2)
+    (1.0, 2.63)
+    """
+    if order_lines is None or shop_customers == 0:
+        return 1.0
+    return order_lines / (shop_customers * _mean(ORDER_COUNT_CUM) * (1 + _mean(LINE_COUNT_CUM)))
+
+
+def _scaled(count: int, scale: float, rand: Callable[[], float]) -> int:
+    """``count * scale`` rounded up or down at random, so the expected total is exact.
+
+    >>> _scaled(3, 1.0, lambda: 0.0), _scaled(2, 2.5, lambda: 0.4), _scaled(3, 2.5, lambda: 0.6)
+    (3, 5, 7)
+    """
+    if scale == 1.0:
+        return count
+    whole = count * scale
+    return int(whole) + (1 if rand() < whole - int(whole) else 0)
+
+
 def make_orders(b: Build) -> None:
-    """About 1.5 orders per shop customer, 1-4 lines each; ids and ``#1001`` names by time."""
+    """About 1.5 orders per shop customer (times ``world.order_scale``), 1-4 lines each; ids
+    and ``#1001`` names by time."""
     rng = b.rng("orders")
     rand = rng.random
     next_entity = 1
+    shop_customers = sum(len(b.world.shops[shop].customers) for shop in SHOP_NAMES)
+    scale = order_scale(b.world.order_lines, shop_customers)
     for shop_index, shop in enumerate(SHOP_NAMES):
         products = b.shop_active_products[shop] or [
             (p, i) for i, p in enumerate(b.world.shops[shop].products)]
         pairs: list[tuple[ShopOrder, int]] = []
         for customer in b.world.shops[shop].customers:
             person = int(customer.entity_id[7:]) - 1
-            for _ in range(_count(ORDER_COUNT_CUM, rand())):
+            for _ in range(_scaled(_count(ORDER_COUNT_CUM, rand()), scale, rand)):
                 pairs.append((_order(customer.record_id, customer.email, customer.created_ms,
                                      shop, products, rng), person))
         pairs.sort(key=lambda pair: pair[0].created_ms)

@@ -325,6 +325,7 @@ class World:
     seed: int
     customers: int
     now_ms: int  # the world's clock: every seeded timestamp is at or before it
+    order_lines: int | None = None  # about this many shop order lines (None: the default mix)
     people: list[Person] = field(default_factory=list)
     companies: list[Company] = field(default_factory=list)
     products: list[Product] = field(default_factory=list)

@@ -59,12 +59,18 @@ def test_the_replay_builds_every_relation_dbt_built_with_the_same_rows(
     root, _ = world
     built = relations(root / "warehouse.duckdb")
     replayed = relations(root / "baseline" / "warehouse.duckdb")
-    # the clusters' post-hooks keep their links and labels for the next build (state, not
-    # models); dbt renders hooks at run time and the replay does not run them
-    hook_state = {key for key in built if key[1].endswith(("__links", "__labels"))}
-    assert hook_state == {("intermediate", f"{model}__{kind}")
-                          for model in ("int_customer_clusters", "int_customer_rule_clusters")
-                          for kind in ("links", "labels")}
+    # incremental models' hooks keep what they were built from for the next build (state, not
+    # models): the clusters' links and labels, the marts' members by customer, the key change
+    # log; dbt renders hooks at run time and the replay does not run them
+    hook_state = {key for key in built
+                  if key[1].endswith(("__links", "__labels", "__members", "__changes"))}
+    assert hook_state == {
+        *{("intermediate", f"{model}__{kind}")
+          for model in ("int_customer_clusters", "int_customer_rule_clusters")
+          for kind in ("links", "labels")},
+        *{("marts", f"{model}__members")
+          for model in ("customers", "customer_xref", "customer_field_conflicts")},
+        ("intermediate", "int_customer_match_keys__changes")}
     assert replayed == {key: rows for key, rows in built.items() if key not in hook_state}
     assert built[("marts", "customers")] > 300
     assert built[("intermediate", "int_customer_pairs_scored")] > 0  # the Python (Splink) model

@@ -198,3 +198,132 @@ def test_incremental_clusters_equal_clustering_everything(built: BuiltWorld,
     assert customer_of[people["new"]] == customer_of[people["twin"]]
     assert _rows(warehouse, "select count(*) from intermediate.int_customer_clusters__links") \
         == _rows(warehouse, "select count(*) from intermediate.int_customer_match_edges")
+
+
+# -- marts by customer (macros/changed_customers.sql) ------------------------------------------
+
+BY_CUSTOMER = {
+    "customers": "select * from marts.customers order by customer_id",
+    "customer_xref": "select * from marts.customer_xref order by record_key",
+    "customer_field_conflicts": "select * from marts.customer_field_conflicts order by all",
+}
+
+
+def test_marts_by_customer_rework_only_the_changed_customers(built: BuiltWorld,
+                                                              tmp_path: Path) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built.warehouse, warehouse)
+    people = _change_raw_people(warehouse)
+    con = duckdb.connect(str(warehouse))
+    try:
+        # a mark on a customer no change touches: a build that reworks it wipes the mark
+        untouched = con.execute("""
+            select customer_id from marts.customers
+            where customer_id not in (
+                select customer_id from intermediate.int_customer_clusters
+                where record_key in (?, ?, ?))
+            order by customer_id limit 1
+        """, [people["renamed"], people["deleted"], people["twin"]]).fetchone()
+        assert untouched is not None
+        con.execute("update marts.customers set city = 'Marked' where customer_id = ?",
+                    [untouched[0]])
+    finally:
+        con.close()
+
+    run = dbt("run", "--select", "+customers", "customer_xref", "customer_field_conflicts",
+              root=tmp_path, warehouse=warehouse)
+    assert run.returncode == 0, run.stdout[-3000:]
+    reworked = {model: _rows(warehouse, sql) for model, sql in BY_CUSTOMER.items()}
+    full = dbt("run", "--select", *BY_CUSTOMER, "--full-refresh", root=tmp_path,
+               warehouse=warehouse)
+    assert full.returncode == 0, full.stdout[-3000:]
+    refreshed = {model: _rows(warehouse, sql) for model, sql in BY_CUSTOMER.items()}
+
+    # the untouched customer kept its row (mark and all); every other row of every mart is
+    # what a full refresh gives
+    assert "Marked" in next(row for row in reworked["customers"] if row[0] == untouched[0])
+    assert "Marked" not in next(row for row in refreshed["customers"] if row[0] == untouched[0])
+    for model in BY_CUSTOMER:
+        assert [row for row in reworked[model] if untouched[0] not in row] == [
+            row for row in refreshed[model] if untouched[0] not in row], model
+    customer_of = dict(_rows(warehouse, "select record_key, customer_id"
+                                        " from intermediate.int_customer_clusters"))
+    twins = _rows(warehouse, "select source_record_count from marts.customers"
+                             f" where customer_id = '{customer_of[people['new']]}'")
+    assert twins and twins[0][0] >= 2  # the second entry is counted with its twin
+    assert _rows(warehouse, "select count(*) from information_schema.tables"
+                            " where table_name like '%\\_\\_changed' escape '\\'") == [(0,)]
+
+
+# -- deterministic keys and links (macros/match_keys.sql) -------------------------------------
+
+KEYS = ("select record_key, match_rule, match_value, load_id"
+        " from intermediate.int_customer_match_keys order by all")
+LINKS = "select * from intermediate.int_customer_key_edges order by all"
+
+
+def _change_order_invoice_keys(warehouse: Path) -> tuple[str, str]:
+    """Two ERP contacts holding order_invoice keys: one loses its names (no longer a person:
+    no order_invoice key), the other's shop order is re-billed to a second person."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        (unnamed,), (rebilled,) = con.execute("""
+            select distinct match_value from intermediate.int_customer_match_keys
+            where match_rule = 'order_invoice' order by 1 limit 2
+        """).fetchall()
+        other = con.execute("""
+            select contact_id from raw_erp.contacts
+            where first_name is not null and contact_id not in (?, ?) order by 1 limit 1
+        """, [unnamed, rebilled]).fetchone()
+        assert other is not None
+        load_id = "9999999999.000002"
+        con.execute("update raw_erp.contacts set first_name = null, last_name = null,"
+                    " _dlt_load_id = ? where contact_id = ?", [load_id, unnamed])
+        con.execute("update raw_erp.invoices set contact__contact_id = ?, _dlt_load_id = ?"
+                    " where contact__contact_id = ? and reference like '%/#%'",
+                    [other[0], load_id, rebilled])
+    finally:
+        con.close()
+    return unnamed, rebilled
+
+
+def test_incremental_keys_and_links_equal_a_full_refresh(built: BuiltWorld,
+                                                         tmp_path: Path) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built.warehouse, warehouse)
+    people = _change_raw_people(warehouse)
+    unnamed, rebilled = _change_order_invoice_keys(warehouse)
+    keys_before = _rows(warehouse, KEYS)
+    # a mark on an untouched record's e-mail key: a build that rekeys the record wipes it
+    marked = next(k[0] for k in keys_before if k[1] == "email" and k[0].startswith("shop:")
+                  and k[0] not in people.values())
+    con = duckdb.connect(str(warehouse))
+    con.execute("update intermediate.int_customer_match_keys set load_id = 'marked'"
+                " where record_key = ? and match_rule = 'email'", [marked])
+    con.close()
+
+    run = dbt("run", "--select", "+int_customer_key_edges", root=tmp_path, warehouse=warehouse)
+    assert run.returncode == 0, run.stdout[-3000:]
+    compiled = (tmp_path / "target" / "compiled" / "goldloop" / "models" / "intermediate"
+                / "identity")
+    assert "int_customer_match_keys__changed" in (
+        compiled / "int_customer_match_keys.sql").read_text()
+    assert "int_customer_key_edges__groups" in (
+        compiled / "int_customer_key_edges.sql").read_text()
+    keys, links = _rows(warehouse, KEYS), _rows(warehouse, LINKS)
+    assert [k[3] for k in keys if k[0] == marked and k[1] == "email"] == ["marked"]
+    keys = [k for k in keys if k[0] != marked]
+    # the log of changed key groups was consumed and restarted empty
+    assert _rows(warehouse, "select count(*) from intermediate.int_customer_match_keys__changes"
+                 ) == [(0,)]
+    full = dbt("run", "--select", "int_customer_match_keys", "int_customer_key_edges",
+               "--full-refresh", root=tmp_path, warehouse=warehouse)
+    assert full.returncode == 0, full.stdout[-3000:]
+
+    assert keys == [k for k in _rows(warehouse, KEYS) if k[0] != marked]
+    assert links == _rows(warehouse, LINKS)
+    assert keys != keys_before
+    assert not any(key[0] == people["renamed"] and key[1] == "email" for key in keys)
+    assert not any(key[1] == "order_invoice" and key[2] == unnamed for key in keys)
+    assert any(key[0] == people["new"] for key in keys)
+    assert any(key[1] == "order_invoice" and key[2] == rebilled for key in keys_before)

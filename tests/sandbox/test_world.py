@@ -112,6 +112,24 @@ def test_generate_rejects_an_empty_world() -> None:
         generate(0, seed=1)
 
 
+def test_order_lines_sets_the_shop_volume_and_leaves_the_people_alone(world: World) -> None:
+    def lines(w: World) -> int:
+        return sum(len(order.line_items) for shop in w.shops.values() for order in shop.orders)
+
+    busy = generate(CUSTOMERS, seed=7, order_lines=4 * lines(world))
+    # "about": a line drawing a product already on its order is dropped
+    assert 3.8 * lines(world) <= lines(busy) <= 4.2 * lines(world)
+    assert [p.email for p in busy.people] == [p.email for p in world.people]
+    invoiced = {i.reference for i in busy.erp.invoices}
+    orders = [o for shop in busy.shops.values() for o in shop.orders]
+    assert sum(f"{o.shop}/{o.name}" in invoiced for o in orders) / len(orders) > 0.95
+
+
+def test_generate_rejects_a_negative_order_volume() -> None:
+    with pytest.raises(SandboxError, match="--order-lines"):
+        generate(300, seed=1, order_lines=-5)
+
+
 # -- sizes and presence ------------------------------------------------------------------------
 def test_entity_counts_follow_the_customer_count(world: World) -> None:
     assert len(world.people) == CUSTOMERS

@@ -5,7 +5,7 @@
     were enough. Incremental in effect (macros/connected_components.sql,
     incremental_components): a build clusters again only the records a changed link or label
     touches and the customers they were in; `--full-refresh` clusters everything. -#}
-{{ config(materialized='table', post_hook="{{ keep_component_state(
+{{ config(materialized='table', post_hook="{{ keep_state_table(
     ref('int_customer_records'), ref('int_customer_match_edges')) }}") }}
 
 with

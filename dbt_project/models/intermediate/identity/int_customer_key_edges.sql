@@ -3,11 +3,19 @@
     clusters, linear in records. A key shared by more than `identity_max_key_group` records is a
     placeholder value (shared inbox, switchboard, a cash-sale account), not an identity: no
     links. A steward's force_split (seed customer_match_overrides) takes record_key_b out of
-    every key group it shares with record_key_a. -#}
+    every key group it shares with record_key_a.
+
+    Incremental (macros/match_keys.sql): a build relinks only the key groups that gained or
+    lost a record since the last one. -#}
+{{ config(materialized='incremental', incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ forget_changed_links(ref('int_customer_match_keys')) }}",
+    post_hook="{{ start_key_change_log(ref('int_customer_match_keys')) }}") }}
 with
 
 match_keys as (
-    select * from {{ ref('int_customer_match_keys') }}
+    select * from {{ ref('int_customer_match_keys') }} as match_keys
+    where {{ changed_key_groups_only(ref('int_customer_match_keys'), 'match_keys') }}
 ),
 
 overrides as (

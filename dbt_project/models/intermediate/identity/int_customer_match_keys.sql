@@ -1,43 +1,23 @@
 {#- Deterministic match keys: records that share a key (same rule, same value) are the same
     customer. A cross-reference is a key too: a CRM contact carries its own id as `crm_ref` and
     the ERP contact whose ContactNumber names it carries the same value; a shop customer carries
-    the ERP contact its orders were invoiced to (Xero Reference = <shop>/<order name>). -#}
+    the ERP contact its orders were invoiced to (Xero Reference = <shop>/<order name>).
+
+    Incremental (macros/match_keys.sql): a build rekeys the records dlt loaded since the last
+    one and applies the difference in order_invoice keys; each key row keeps its record's
+    load_id (null for order_invoice keys). -#}
+{{ config(materialized='incremental', incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ forget_changed_keys(ref('int_customer_records'), ref('stg_shop__orders'),
+                                     ref('stg_erp__invoices')) }}",
+    post_hook="{{ log_changed_keys() }}") }}
 with
 
 records as (
     select * from {{ ref('int_customer_records') }}
-),
-
-orders as (
-    select customer_record_id, order_reference from {{ ref('stg_shop__orders') }}
-    where customer_record_id is not null
-),
-
-sales_invoices as (
-    select contact_id, reference from {{ ref('stg_erp__invoices') }}
-    where is_sales_invoice and contact_id is not null and reference is not null
-),
-
--- the ERP contacts that are people: an account billed for many buyers (a shop's cash-sale
--- account) names no person and links nobody
-person_erp_contacts as (
-    select record_key, record_id as contact_id from records
-    where system = 'erp' and (first_name_key is not null or last_name_key is not null)
-),
-
-shop_customers as (
-    select record_key, record_id as customer_record_id from records where system = 'shop'
-),
-
-order_invoices as (
-    select distinct
-        shop_customers.record_key as shop_record_key,
-        person_erp_contacts.record_key as erp_record_key,
-        person_erp_contacts.contact_id
-    from orders
-    inner join shop_customers on orders.customer_record_id = shop_customers.customer_record_id
-    inner join sales_invoices on orders.order_reference = sales_invoices.reference
-    inner join person_erp_contacts on sales_invoices.contact_id = person_erp_contacts.contact_id
+    {%- if is_incremental() %}
+    where record_key in (select record_key from {{ state_table('changed') }})
+    {%- endif %}
 ),
 
 keys as (
@@ -98,19 +78,34 @@ keys as (
     where street_key is not null and postcode_key is not null
         and last_name_key is not null and first_name_key is not null
 
+),
+
+-- a shop customer and the ERP contact its orders were invoiced to: the ones this table lacks
+order_invoice_keys as (
+    {%- if is_incremental() %}
+    select record_key, match_rule, match_value from {{ state_table('order_invoice') }}
+    except
+    select record_key, match_rule, match_value from {{ this }}
+    {%- else %}
+    {{ order_invoice_keys_sql(ref('int_customer_records'), ref('stg_shop__orders'),
+        ref('stg_erp__invoices')) }}
+    {%- endif %}
+),
+
+keyed as (
+    select distinct keys.record_key, keys.match_rule, keys.match_value, records.load_id
+    from keys
+    inner join records on keys.record_key = records.record_key
+
     union all
 
-    -- a shop customer and the ERP contact its orders were invoiced to
-    select shop_record_key, 'order_invoice', contact_id from order_invoices
-
-    union all
-
-    select erp_record_key, 'order_invoice', contact_id from order_invoices
+    select record_key, match_rule, match_value, cast(null as {{ dbt.type_string() }})
+    from order_invoice_keys
 ),
 
 final as (
-    select distinct record_key, match_rule, match_value
-    from keys
+    select record_key, match_rule, match_value, load_id
+    from keyed
     where match_rule in ('{{ var("identity_rules") | join("', '") }}')
 )
 

@@ -1,5 +1,13 @@
 {#- Which golden customer each source customer record belongs to; system, object and
-    record_id in the form the systems serve them (shop records as <shop>/<id>). -#}
+    record_id in the form the systems serve them (shop records as <shop>/<id>).
+
+    Incremental by customer (macros/changed_customers.sql). -#}
+{{ config(materialized='incremental', incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ forget_changed_customers(ref('int_customer_clusters'),
+                                          ref('int_customer_records')) }}",
+    post_hook="{{ keep_customer_members(ref('int_customer_clusters'),
+                                        ref('int_customer_records')) }}") }}
 with
 
 clusters as (
@@ -23,6 +31,7 @@ final as (
         records.updated_at
     from clusters
     inner join records on clusters.record_key = records.record_key
+    where {{ changed_customers_only('clusters.customer_id') }}
 )
 
 select * from final

@@ -1,7 +1,16 @@
 {#- The golden customer: one row per cluster of matched records, each field chosen by the
     survivorship rules in dbt_project.yml (`customer_survivorship`) and carrying its lineage
     (<field>__source, <field>__updated_at). Marketing consent is the most restrictive value
-    across systems: an opt-out anywhere is an opt-out everywhere. -#}
+    across systems: an opt-out anywhere is an opt-out everywhere.
+
+    Incremental by customer (macros/changed_customers.sql): a build reworks only the customers
+    whose records changed, came, went or moved since its last build. -#}
+{{ config(materialized='incremental', incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ forget_changed_customers(ref('int_customer_clusters'),
+                                          ref('int_customer_records')) }}",
+    post_hook="{{ keep_customer_members(ref('int_customer_clusters'),
+                                        ref('int_customer_records')) }}") }}
 {%- set survivorship = var('customer_survivorship') -%}
 {%- set consent = {
     'consent': {'rule': 'most_restrictive', 'columns': ['has_marketing_consent']}} -%}
@@ -20,6 +29,7 @@ members as (
     select clusters.customer_id, records.*
     from records
     inner join clusters on records.record_key = clusters.record_key
+    where {{ changed_customers_only('clusters.customer_id') }}
 ),
 
 {{ survivor_ctes('members', 'customer_id', survivorship) }}

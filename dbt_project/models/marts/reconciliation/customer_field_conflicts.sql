@@ -2,7 +2,15 @@
     each record's value next to the golden one. Values are compared in their normalised form
     (addresses by folded street line and postcode), so "12 Maple Street" and "12 MAPLE ST" agree.
     Phones compare by their last nine digits (a national number read in another country is the
-    same number). One row per customer, field and live source record holding a value. -#}
+    same number). One row per customer, field and live source record holding a value.
+
+    Incremental by customer (macros/changed_customers.sql). -#}
+{{ config(materialized='incremental', incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ forget_changed_customers(ref('int_customer_clusters'),
+                                          ref('int_customer_records')) }}",
+    post_hook="{{ keep_customer_members(ref('int_customer_clusters'),
+                                        ref('int_customer_records')) }}") }}
 with
 
 clusters as (
@@ -16,12 +24,14 @@ records as (
 
 customers as (
     select * from {{ ref('customers') }}
+    where {{ changed_customers_only('customer_id') }}
 ),
 
 members as (
     select clusters.customer_id, records.*
     from records
     inner join clusters on records.record_key = clusters.record_key
+    where {{ changed_customers_only('clusters.customer_id') }}
 ),
 
 field_values as (

@@ -1,0 +1,70 @@
+{#- Models with a row set per golden customer (customers, customer_xref, the contact syncs,
+    customer_field_conflicts) are incremental by customer: a build reworks only the customers
+    whose records changed since the model's last build, every other customer's rows stay.
+
+    A customer changed when one of its records came, went, moved to another customer or was
+    loaded again by dlt (a new load id: any field may have changed). The model keeps its members
+    as they were at its last build in `<model>__members` (record_key, customer_id, load_id);
+    the difference with the members now names the customers to rework, old ids and new.
+
+    Use all three:
+        config(materialized='incremental', incremental_strategy='append',
+               pre_hook="{{ forget_changed_customers(ref('int_customer_clusters'),
+                                                     ref('int_customer_records')) }}",
+               post_hook="{{ keep_customer_members(ref('int_customer_clusters'),
+                                                   ref('int_customer_records')) }}")
+        ... where {{ changed_customers_only('clusters.customer_id') }}
+
+    `forget_changed_customers` (pre-hook) writes the changed ids to `<model>__changed` and
+    deletes their rows; the model selects their rows again (`changed_customers_only`); the
+    post-hook keeps the members it was built from. A failed build keeps the old members, so the
+    next build reworks its customers again. `--full-refresh`, a first build, or a missing
+    members table: every customer (the rows of a table built before it kept members go). -#}
+
+{% macro customer_members_sql(clusters, records) -%}
+    select clusters.record_key, clusters.customer_id, records.load_id
+    from {{ clusters }} as clusters
+    inner join {{ records }} as records on clusters.record_key = records.record_key
+{%- endmacro %}
+
+{% macro forget_changed_customers(clusters, records, key='customer_id') -%}
+    {%- if state_is_kept(['members']) -%}
+    drop table if exists {{ state_table('changed') }};
+    create table {{ state_table('changed') }} as
+    with
+    current_members as ({{ customer_members_sql(clusters, records) }}),
+    changes as (
+        (select record_key, customer_id, load_id from current_members
+         except
+         select record_key, customer_id, load_id from {{ state_table('members') }})
+        union all
+        (select record_key, customer_id, load_id from {{ state_table('members') }}
+         except
+         select record_key, customer_id, load_id from current_members)
+    )
+    select distinct customer_id from changes;
+    delete from {{ this }}
+    where {{ key }} in (select customer_id from {{ state_table('changed') }})
+    {%- elif execute and not flags.FULL_REFRESH and this is not none
+        and load_relation(this) is not none -%}
+    {#- built before it kept its members: every customer is selected again -#}
+    delete from {{ this }}
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro changed_customers_only(column) -%}
+    {%- if state_is_kept(['members']) -%}
+    {{ column }} in (select changed.customer_id from {{ state_table('changed') }} as changed)
+    {%- else -%}
+    true
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro keep_customer_members(clusters, records) -%}
+    drop table if exists {{ state_table('members') }};
+    create table {{ state_table('members') }} as
+    {{ customer_members_sql(clusters, records) }};
+    drop table if exists {{ state_table('changed') }}
+{%- endmacro %}

@@ -1,0 +1,148 @@
+{#- Incremental deterministic keys (int_customer_match_keys) and the links they make
+    (int_customer_key_edges).
+
+    int_customer_match_keys keeps each record's keys with the record's dlt load id. A build
+    rekeys only the records dlt loaded since (a load id the model does not hold: `<model>__
+    changed`); the order_invoice keys, which depend on orders and invoices rather than on the
+    records, are recomputed whole (`<model>__order_invoice`) and only their difference applied.
+    Every key group (match_rule, match_value) that lost or gained a record is appended to the
+    change log `int_customer_match_keys__changes`.
+
+    int_customer_key_edges relinks only the key groups in that log, then empties it. The log
+    exists only while the links agree with the keys up to what it lists: a full refresh of the
+    keys drops it, so the next links build relinks everything and starts a new, empty log.
+    Steward overrides, `identity_rules` and `identity_max_key_group` are read whole only by a
+    full refresh (`goldloop build --full-refresh`). -#}
+
+{#- The change log of the keys relation `keys` (int_customer_match_keys). -#}
+{% macro key_change_log(keys) -%}
+    {{ return(keys.incorporate(path={'identifier': keys.identifier ~ '__changes'})) }}
+{%- endmacro %}
+
+{#- The (record_key, match_rule, match_value) rows of every order_invoice key. -#}
+{% macro order_invoice_keys_sql(records, orders, invoices) -%}
+    with
+    person_erp_contacts as (
+        -- an account billed for many buyers (a shop's cash-sale account) names no person
+        select record_key, record_id as contact_id from {{ records }}
+        where system = 'erp' and (first_name_key is not null or last_name_key is not null)
+    ),
+    shop_customers as (
+        select record_key, record_id as customer_record_id from {{ records }}
+        where system = 'shop'
+    ),
+    order_invoices as (
+        select distinct
+            shop_customers.record_key as shop_record_key,
+            person_erp_contacts.record_key as erp_record_key,
+            person_erp_contacts.contact_id
+        from {{ orders }} as orders
+        inner join shop_customers
+            on orders.customer_record_id = shop_customers.customer_record_id
+        inner join {{ invoices }} as invoices on orders.order_reference = invoices.reference
+        inner join person_erp_contacts on invoices.contact_id = person_erp_contacts.contact_id
+        where orders.customer_record_id is not null
+            and invoices.is_sales_invoice and invoices.contact_id is not null
+    )
+    select shop_record_key as record_key, 'order_invoice' as match_rule,
+        contact_id as match_value
+    from order_invoices
+    union
+    select erp_record_key, 'order_invoice', contact_id from order_invoices
+{%- endmacro %}
+
+{#- Pre-hook of int_customer_match_keys: which records to rekey, the order_invoice keys now;
+    log and delete the keys that go. A full refresh drops the change log. -#}
+{% macro forget_changed_keys(records, orders, invoices) -%}
+    {%- if not is_incremental() -%}
+    drop table if exists {{ key_change_log(this) }}
+    {%- else -%}
+    {%- set log = load_relation(key_change_log(this)) -%}
+    drop table if exists {{ state_table('changed') }};
+    create table {{ state_table('changed') }} as
+        select record_key from {{ records }} as records
+        where {{ loaded_since_last_build('records.load_id') }};
+    drop table if exists {{ state_table('order_invoice') }};
+    create table {{ state_table('order_invoice') }} as
+        {{ order_invoice_keys_sql(records, orders, invoices) }};
+    create temporary table goldloop_keys_gone as
+        select record_key, match_rule, match_value from {{ this }}
+        where record_key in (select record_key from {{ state_table('changed') }})
+        union
+        (select record_key, match_rule, match_value from {{ this }}
+         where match_rule = 'order_invoice'
+         except
+         select record_key, match_rule, match_value from {{ state_table('order_invoice') }});
+    {% if log is not none -%}
+    insert into {{ log }} (match_rule, match_value)
+        select match_rule, match_value from goldloop_keys_gone
+        union
+        (select match_rule, match_value from {{ state_table('order_invoice') }}
+         except
+         select match_rule, match_value from {{ this }} where match_rule = 'order_invoice');
+    {% endif -%}
+    delete from {{ this }} as kept
+    where exists (
+        select 1 from goldloop_keys_gone as gone
+        where gone.record_key = kept.record_key and gone.match_rule = kept.match_rule
+            and gone.match_value = kept.match_value);
+    drop table goldloop_keys_gone
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook of int_customer_match_keys: log the groups of the rekeyed records' new keys. -#}
+{% macro log_changed_keys() -%}
+    {%- set log = load_relation(key_change_log(this)) if is_incremental() else none -%}
+    {% if log is not none -%}
+    insert into {{ log }} (match_rule, match_value)
+        select distinct match_rule, match_value from {{ this }}
+        where record_key in (select record_key from {{ state_table('changed') }});
+    {% endif -%}
+    drop table if exists {{ state_table('changed') }};
+    drop table if exists {{ state_table('order_invoice') }}
+{%- endmacro %}
+
+{#- int_customer_key_edges (links of the keys `keys`): whether it relinks only the logged
+    groups (a unit test has no `this`: no). -#}
+{% macro key_edges_are_incremental(keys) -%}
+    {{ return(execute and this is not none and is_incremental()
+        and load_relation(key_change_log(keys)) is not none) }}
+{%- endmacro %}
+
+{#- Pre-hook of int_customer_key_edges: the groups to relink; their links go (all links when
+    there is no log to go by). -#}
+{% macro forget_changed_links(keys) -%}
+    {%- if key_edges_are_incremental(keys) -%}
+    drop table if exists {{ state_table('groups') }};
+    create table {{ state_table('groups') }} as
+        select distinct match_rule, match_value from {{ key_change_log(keys) }};
+    delete from {{ this }} as kept
+    where exists (
+        select 1 from {{ state_table('groups') }} as groups
+        where groups.match_rule = kept.match_rule and groups.match_value = kept.match_value)
+    {%- elif is_incremental() -%}
+    delete from {{ this }}
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- In int_customer_key_edges: only the keys of the groups being relinked. -#}
+{% macro changed_key_groups_only(keys, alias) -%}
+    {%- if key_edges_are_incremental(keys) -%}
+    exists (
+        select 1 from {{ state_table('groups') }} as groups
+        where groups.match_rule = {{ alias }}.match_rule
+            and groups.match_value = {{ alias }}.match_value)
+    {%- else -%}
+    true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook of int_customer_key_edges: a new, empty change log. -#}
+{% macro start_key_change_log(keys) -%}
+    drop table if exists {{ state_table('groups') }};
+    drop table if exists {{ key_change_log(keys) }};
+    create table {{ key_change_log(keys) }} (
+        match_rule {{ dbt.type_string() }}, match_value {{ dbt.type_string() }})
+{%- endmacro %}
