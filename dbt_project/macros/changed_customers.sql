@@ -19,7 +19,14 @@
     deletes their rows; the model selects their rows again (`changed_customers_only`); the
     post-hook keeps the members it was built from. A failed build keeps the old members, so the
     next build reworks its customers again. `--full-refresh`, a first build, or a missing
-    members table: every customer (the rows of a table built before it kept members go). -#}
+    members table: every customer (the rows of a table built before it kept members go).
+
+    A model whose rows for one customer also depend on other customers (a sync feed that gives
+    an e-mail two customers share to one of them) passes `entangled`: a query of
+    (customer_id, value) rows, every value a row could share with another customer's. The
+    customers sharing a value with another customer now, or at the last build (kept in
+    `<model>__entangled`), are reworked too, all together: a customer sharing nothing depends on
+    its own records only. -#}
 
 {% macro customer_members_sql(clusters, records) -%}
     select clusters.record_key, clusters.customer_id, records.load_id
@@ -27,8 +34,30 @@
     inner join {{ records }} as records on clusters.record_key = records.record_key
 {%- endmacro %}
 
-{% macro forget_changed_customers(clusters, records, key='customer_id') -%}
-    {%- if state_is_kept(['members']) -%}
+{#- The customers of `values` (customer_id, value) who share a value with another customer. -#}
+{% macro entangled_customers_sql(values) -%}
+    with
+    entangled_values as ({{ values }}),
+    shared_values as (
+        select value from entangled_values
+        group by value
+        having count(distinct customer_id) > 1
+    )
+    select distinct customer_id from entangled_values
+    where value in (select value from shared_values)
+{%- endmacro %}
+
+{% macro customer_state_kinds(entangled) -%}
+    {{ return(['members', 'entangled'] if entangled else ['members']) }}
+{%- endmacro %}
+
+{% macro forget_changed_customers(clusters, records, key='customer_id', entangled=none) -%}
+    {%- if state_is_kept(customer_state_kinds(entangled)) -%}
+    {%- if entangled %}
+    drop table if exists {{ state_table('entangled_now') }};
+    create table {{ state_table('entangled_now') }} as
+    {{ entangled_customers_sql(entangled) }};
+    {%- endif %}
     drop table if exists {{ state_table('changed') }};
     create table {{ state_table('changed') }} as
     with
@@ -42,7 +71,13 @@
          except
          select record_key, customer_id, load_id from current_members)
     )
-    select distinct customer_id from changes;
+    select customer_id from changes
+    {%- if entangled %}
+    union
+    select customer_id from {{ state_table('entangled') }}
+    union
+    select customer_id from {{ state_table('entangled_now') }}
+    {%- endif %};
     delete from {{ this }}
     where {{ key }} in (select customer_id from {{ state_table('changed') }})
     {%- elif execute and not flags.FULL_REFRESH and this is not none
@@ -54,15 +89,25 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro changed_customers_only(column) -%}
-    {%- if state_is_kept(['members']) -%}
+{% macro changed_customers_only(column, entangled=false) -%}
+    {%- if state_is_kept(customer_state_kinds(entangled)) -%}
     {{ column }} in (select changed.customer_id from {{ state_table('changed') }} as changed)
     {%- else -%}
     true
     {%- endif -%}
 {%- endmacro %}
 
-{% macro keep_customer_members(clusters, records) -%}
+{% macro keep_customer_members(clusters, records, entangled=none) -%}
+    {%- if entangled %}
+    {%- set reworked_only = state_is_kept(customer_state_kinds(entangled)) %}
+    drop table if exists {{ state_table('entangled') }};
+    {%- if reworked_only %}
+    alter table {{ state_table('entangled_now') }} rename to {{ state_table('entangled').identifier }};
+    {%- else %}
+    create table {{ state_table('entangled') }} as
+    {{ entangled_customers_sql(entangled) }};
+    {%- endif %}
+    {%- endif %}
     drop table if exists {{ state_table('members') }};
     create table {{ state_table('members') }} as
     {{ customer_members_sql(clusters, records) }};

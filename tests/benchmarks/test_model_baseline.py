@@ -62,14 +62,16 @@ def test_the_replay_builds_every_relation_dbt_built_with_the_same_rows(
     # incremental models' hooks keep what they were built from for the next build (state, not
     # models): the clusters' links and labels, the marts' members by customer, the key change
     # log; dbt renders hooks at run time and the replay does not run them
-    hook_state = {key for key in built
-                  if key[1].endswith(("__links", "__labels", "__members", "__changes"))}
+    hook_state = {key for key in built if key[1].endswith(
+        ("__links", "__labels", "__members", "__entangled", "__changes"))}
+    feeds = ("sync_crm__contacts", "sync_erp__contacts", "sync_shop__customers")
     assert hook_state == {
         *{("intermediate", f"{model}__{kind}")
           for model in ("int_customer_clusters", "int_customer_rule_clusters")
           for kind in ("links", "labels")},
         *{("marts", f"{model}__members")
-          for model in ("customers", "customer_xref", "customer_field_conflicts")},
+          for model in ("customers", "customer_xref", "customer_field_conflicts", *feeds)},
+        *{("marts", f"{feed}__entangled") for feed in feeds},
         ("intermediate", "int_customer_match_keys__changes")}
     assert replayed == {key: rows for key, rows in built.items() if key not in hook_state}
     assert built[("marts", "customers")] > 300

@@ -327,3 +327,79 @@ def test_incremental_keys_and_links_equal_a_full_refresh(built: BuiltWorld,
     assert not any(key[1] == "order_invoice" and key[2] == unnamed for key in keys)
     assert any(key[0] == people["new"] for key in keys)
     assert any(key[1] == "order_invoice" and key[2] == rebilled for key in keys_before)
+
+
+# -- sync feeds: incremental by customer, entangled customers together --------------------------
+
+FEEDS = {feed: f"select * from marts.{feed} order by sync_key"
+         for feed in ("sync_crm__contacts", "sync_shop__customers", "sync_erp__contacts")}
+
+
+def _feeds(warehouse: Path) -> dict[str, list[tuple[object, ...]]]:
+    return {feed: _rows(warehouse, sql) for feed, sql in FEEDS.items()}
+
+
+def _share_values(warehouse: Path, load_id: str, *, undo: bool = False) -> None:
+    """Values two customers come to share, as a later load leaves them (``undo``: each goes
+    back to a value nobody shares): a CRM contact takes another customer's golden e-mail, a
+    shop account another customer's, and a live ERP contact takes the name of a person the ERP
+    feed creates."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        people = "not is_deleted and not is_business_account and email is not null"
+        (_, email_a), (crm_b, _) = con.execute(
+            f"select crm_contact_id, email from marts.customers where is_in_crm and {people}"
+            " order by customer_id limit 2").fetchall()
+        con.execute("update raw_crm.contacts set email = ?, _dlt_load_id = ? where id = ?",
+                    ["crm.b@unshared.example" if undo else email_a, load_id, crm_b])
+        (_, shop_email_a), (shop_b, _) = con.execute(
+            f"select shop_customer_id, email from marts.customers where is_in_shop and {people}"
+            " order by customer_id desc limit 2").fetchall()
+        con.execute("update raw_shop.customers set email = ?, _dlt_load_id = ?"
+                    " where record_id = ?",
+                    ["shop.b@unshared.example" if undo else shop_email_a, load_id, shop_b])
+        # (a name is no match key: the two customers stay apart, their rows are entangled)
+        new_name = con.execute("select name from marts.sync_erp__contacts where contact_id is"
+                               " null order by sync_key limit 1 offset 10").fetchone()
+        live = con.execute("select contact_id from staging.stg_erp__contacts"
+                           " where not is_deleted order by contact_id limit 1").fetchone()
+        assert new_name is not None and live is not None
+        con.execute("update raw_erp.contacts set name = ?, _dlt_load_id = ?"
+                    " where contact_id = ?",
+                    ["Unshared Name Ltd" if undo else new_name[0], load_id, live[0]])
+    finally:
+        con.close()
+
+
+def _full_refresh_feeds(warehouse: Path, root: Path) -> dict[str, list[tuple[object, ...]]]:
+    """The feeds a full refresh gives on a copy of ``warehouse``."""
+    root.mkdir()
+    copy = root / "warehouse.duckdb"
+    shutil.copy(warehouse, copy)
+    full = dbt("run", "--select", *FEEDS, "--full-refresh", root=root, warehouse=copy)
+    assert full.returncode == 0, full.stdout[-3000:]
+    return _feeds(copy)
+
+
+def test_incremental_feeds_equal_a_full_refresh_as_values_come_to_be_shared(
+        built: BuiltWorld, tmp_path: Path) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built.warehouse, warehouse)
+    before = _feeds(warehouse)
+    select = ("--select", "+sync_crm__contacts", "+sync_shop__customers", "+sync_erp__contacts")
+
+    _share_values(warehouse, "9999999999.000003")
+    run = dbt("run", *select, root=tmp_path, warehouse=warehouse)
+    assert run.returncode == 0, run.stdout[-3000:]
+    compiled = tmp_path / "target" / "compiled" / "goldloop" / "models" / "marts" / "sync"
+    for feed in FEEDS:
+        assert f"{feed}__changed" in (compiled / f"{feed}.sql").read_text(), feed
+    shared = _feeds(warehouse)
+    assert shared == _full_refresh_feeds(warehouse, tmp_path / "shared")
+    assert [feed for feed in FEEDS if shared[feed] == before[feed]] == []
+
+    # the values are unshared again: customers entangled at the last build are reworked too
+    _share_values(warehouse, "9999999999.000004", undo=True)
+    again = dbt("run", *select, root=tmp_path, warehouse=warehouse)
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert _feeds(warehouse) == _full_refresh_feeds(warehouse, tmp_path / "unshared")

@@ -8,12 +8,24 @@
     so an e-mail two golden customers share stays with one of them (the one whose contact
     already holds it, else the oldest customer); the other keeps its contact's current e-mail.
     `destination_updated_at` is the contact's last-modified as last extracted: a sync flags a
-    contact changed in HubSpot after its last write (its conflict policy decides). -#}
+    contact changed in HubSpot after its last write (its conflict policy decides).
+
+    Incremental by customer (macros/changed_customers.sql): a build reworks the customers whose
+    records changed and every customer sharing a value with another one
+    (macros/sync_shared_values.sql). -#}
+{{ config(materialized='incremental', incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ forget_changed_customers(ref('int_customer_clusters'),
+        ref('int_customer_records'), 'sync_key',
+        sync_crm__contacts_shared_values()) }}",
+    post_hook="{{ keep_customer_members(ref('int_customer_clusters'),
+        ref('int_customer_records'), sync_crm__contacts_shared_values()) }}") }}
 with
 
 customers as (
     select * from {{ ref('customers') }}
     where not is_deleted and not is_business_account
+        and {{ changed_customers_only('customer_id', entangled=true) }}
 ),
 
 crm_contacts as (

@@ -21,12 +21,24 @@
     `destination_updated_at` is the contact's UpdatedDateUTC as last extracted (conflicts).
 
     Left out: business accounts, deleted customers, and customers whose ERP contacts were all
-    archived in Xero (not re-created). -#}
+    archived in Xero (not re-created).
+
+    Incremental by customer (macros/changed_customers.sql): a build reworks the customers whose
+    records changed and every customer sharing a value with another one
+    (macros/sync_shared_values.sql). -#}
+{{ config(materialized='incremental', incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ forget_changed_customers(ref('int_customer_clusters'),
+        ref('int_customer_records'), 'sync_key',
+        sync_erp__contacts_shared_values()) }}",
+    post_hook="{{ keep_customer_members(ref('int_customer_clusters'),
+        ref('int_customer_records'), sync_erp__contacts_shared_values()) }}") }}
 with
 
 customers as (
     select * from {{ ref('customers') }}
     where not is_deleted and not is_business_account
+        and {{ changed_customers_only('customer_id', entangled=true) }}
 ),
 
 erp_contacts as (
@@ -56,11 +68,7 @@ candidates as (
         erp_contacts.contact_name as existing_name,
         erp_contacts.contact_number as existing_contact_number,
         erp_contacts.updated_at as erp_updated_at,
-        coalesce(
-            nullif(trim(coalesce(customers.first_name, '') || ' '
-                || coalesce(customers.last_name, '')), ''),
-            customers.email,
-            customers.customer_id) as person_name,
+        {{ erp_person_name('customers') }} as person_name,
         customers.first_name,
         customers.last_name,
         customers.email,

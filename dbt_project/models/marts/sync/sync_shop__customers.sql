@@ -10,17 +10,30 @@
     The golden address (its lines always come from one record) goes to the account's default
     address, under Shopify's address field names (`address1`, `city`, `province`, `zip`,
     `country_code`). `destination_updated_at` is the account's updated_at as last extracted
-    (conflicts). -#}
+    (conflicts).
+
+    Incremental by customer (macros/changed_customers.sql): a build reworks the customers whose
+    records changed and every customer sharing a value with another one
+    (macros/sync_shared_values.sql). -#}
+{{ config(materialized='incremental', incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ forget_changed_customers(ref('int_customer_clusters'),
+        ref('int_customer_records'), 'substr(sync_key, length(shop) + 2)',
+        sync_shop__customers_shared_values()) }}",
+    post_hook="{{ keep_customer_members(ref('int_customer_clusters'),
+        ref('int_customer_records'), sync_shop__customers_shared_values()) }}") }}
 with
 
 customers as (
     select * from {{ ref('customers') }}
     where not is_deleted and not is_business_account
+        and {{ changed_customers_only('customer_id', entangled=true) }}
 ),
 
 customer_xref as (
     select * from {{ ref('customer_xref') }}
     where system = 'shop' and not is_deleted
+        and {{ changed_customers_only('customer_id', entangled=true) }}
 ),
 
 shop_customers as (
