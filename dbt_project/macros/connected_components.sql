@@ -74,7 +74,7 @@ component_labels_{{ hop }} as (
 
 {#- A post-hook: keep the links and labels this build clustered (see incremental_components).
     -#}
-{% macro keep_state_table(records, edges, label_column='anchor_label') -%}
+{% macro keep_component_state(records, edges, label_column='anchor_label') -%}
     drop table if exists {{ state_table('links') }};
     create table {{ state_table('links') }} as
         select record_key, linked_record_key from {{ edges }};
@@ -90,7 +90,10 @@ component_labels_{{ hop }} as (
     clustered again; every other record keeps its anchor from the model's previous rows
     (`anchor_column`). That set is closed: a link from it to a record outside it either is new
     (its other end was touched) or was there last time (its two ends shared a component). The
-    same components as a full build. -#}
+    same components as a full build.
+
+    In a model materialized incremental (unique_key record_key, delete+insert), `components`
+    holds only the reworked records: the build replaces their rows and keeps every other. -#}
 {% macro incremental_components(records, edges, hops, anchor_column,
                                 label_column='anchor_label') -%}
 {%- if not components_are_incremental() -%}
@@ -154,11 +157,13 @@ rework_edges as (
 
 components as (
     select record_key, anchor_record_key from reworked_components
+    {%- if config.get('materialized') != 'incremental' %}
     union all
     select previous_components.record_key, previous_components.anchor_record_key
     from previous_components
     where previous_components.record_key not in (select record_key from rework)
         and previous_components.record_key in (select record_key from {{ records }})
+    {%- endif %}
 )
 {%- endif -%}
 {%- endmacro %}

@@ -181,7 +181,8 @@ def test_incremental_clusters_equal_clustering_everything(built: BuiltWorld,
 
     run = dbt("run", "--select", "+int_customer_clusters", root=tmp_path, warehouse=warehouse)
     assert run.returncode == 0, run.stdout[-3000:]
-    compiled = tmp_path / "target" / "run" / "goldloop" / "models" / "intermediate" / "identity"
+    compiled = (tmp_path / "target" / "compiled" / "goldloop" / "models" / "intermediate"
+                / "identity")
     for model in ("int_customer_rule_clusters", "int_customer_clusters"):
         # the build reworked only what changed (the previous rows were read)
         assert "previous_components" in (compiled / f"{model}.sql").read_text(), model
@@ -260,6 +261,7 @@ def test_marts_by_customer_rework_only_the_changed_customers(built: BuiltWorld,
 KEYS = ("select record_key, match_rule, match_value, load_id"
         " from intermediate.int_customer_match_keys order by all")
 LINKS = "select * from intermediate.int_customer_key_edges order by all"
+ADDRESSED = "select * from intermediate.int_erp_contacts_addressed order by contact_id"
 
 
 def _change_order_invoice_keys(warehouse: Path) -> tuple[str, str]:
@@ -316,10 +318,14 @@ def test_incremental_keys_and_links_equal_a_full_refresh(built: BuiltWorld,
     # the log of changed key groups was consumed and restarted empty
     assert _rows(warehouse, "select count(*) from intermediate.int_customer_match_keys__changes"
                  ) == [(0,)]
-    full = dbt("run", "--select", "int_customer_match_keys", "int_customer_key_edges",
-               "--full-refresh", root=tmp_path, warehouse=warehouse)
+    addressed = _rows(warehouse, ADDRESSED)
+    full = dbt("run", "--select", "int_erp_contacts_addressed", "int_customer_match_keys",
+               "int_customer_key_edges", "--full-refresh", root=tmp_path, warehouse=warehouse)
     assert full.returncode == 0, full.stdout[-3000:]
 
+    # the ERP contacts (phones read by a Python function) reworked only where reloaded
+    assert addressed == _rows(warehouse, ADDRESSED)
+    assert next(row for row in addressed if row[0] == unnamed)[4:6] == (None, None)
     assert keys == [k for k in _rows(warehouse, KEYS) if k[0] != marked]
     assert links == _rows(warehouse, LINKS)
     assert keys != keys_before

@@ -2,10 +2,11 @@
     (macros/connected_components.sql, `identity_max_hops` hops). The smallest label is the
     cluster's oldest record, whose key names the golden customer, so a customer keeps its id
     when unrelated records change. The test assert_customer_clusters_converged proves the hops
-    were enough. Incremental in effect (macros/connected_components.sql,
-    incremental_components): a build clusters again only the records a changed link or label
-    touches and the customers they were in; `--full-refresh` clusters everything. -#}
-{{ config(materialized='table', post_hook="{{ keep_state_table(
+    were enough. Incremental (macros/connected_components.sql, incremental_components): a
+    build clusters again only the records a changed link or label touches and the customers
+    they were in, and replaces their rows; `--full-refresh` clusters everything. -#}
+{{ config(materialized='incremental', unique_key='record_key',
+    incremental_strategy='delete+insert', post_hook="{{ keep_component_state(
     ref('int_customer_records'), ref('int_customer_match_edges')) }}") }}
 
 with

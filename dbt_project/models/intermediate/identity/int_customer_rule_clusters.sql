@@ -2,7 +2,8 @@
     (int_customer_key_edges), one row per record. Probabilistic matching decides on these
     clusters (int_customer_pairs_decided): which systems a cluster already holds, and whether
     a record is alone. Only what changed is clustered again, as int_customer_clusters. -#}
-{{ config(materialized='table', post_hook="{{ keep_state_table(
+{{ config(materialized='incremental', unique_key='record_key',
+    incremental_strategy='delete+insert', post_hook="{{ keep_component_state(
     ref('int_customer_records'), ref('int_customer_key_edges')) }}") }}
 
 with
