@@ -113,3 +113,29 @@
     {{ customer_members_sql(clusters, records) }};
     drop table if exists {{ state_table('changed') }}
 {%- endmacro %}
+
+{#- Facts billed to or bought by a customer record (orders, invoices) carry the record's golden
+    customer: `<model>__customers` keeps (record_id, customer_id) of `system`'s records as the
+    model last saw them (post-hook `keep_record_customers`), and
+    `records_with_new_customer(system)` lists the records whose customer changed since (a
+    merge, a split), whose facts a build reworks. Without that table (a table built before it
+    kept one): every record, once. -#}
+{% macro records_with_new_customer(xref, system) -%}
+    {%- if state_is_kept(['customers']) -%}
+    select record_id from {{ xref }} where system = '{{ system }}'
+    except
+    select record_id from (
+        select record_id, customer_id from {{ xref }} where system = '{{ system }}'
+        intersect
+        select record_id, customer_id from {{ state_table('customers') }}
+    ) as unchanged
+    {%- else -%}
+    select record_id from {{ xref }} where system = '{{ system }}'
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro keep_record_customers(xref, system) -%}
+    drop table if exists {{ state_table('customers') }};
+    create table {{ state_table('customers') }} as
+    select record_id, customer_id from {{ xref }} where system = '{{ system }}'
+{%- endmacro %}

@@ -409,3 +409,69 @@ def test_incremental_feeds_equal_a_full_refresh_as_values_come_to_be_shared(
     again = dbt("run", *select, root=tmp_path, warehouse=warehouse)
     assert again.returncode == 0, again.stdout[-3000:]
     assert _feeds(warehouse) == _full_refresh_feeds(warehouse, tmp_path / "unshared")
+
+
+# -- facts by order, invoice and payment ----------------------------------------------------------
+
+FACTS = {
+    "orders": "select * from marts.orders order by order_id",
+    "invoices": "select * from marts.invoices order by invoice_id",
+    "payments": "select * from marts.payments order by payment_id",
+}
+
+
+def _change_raw_invoices(warehouse: Path) -> tuple[str, str]:
+    """A late invoice: an order's invoice deleted from raw until now, loaded after its order;
+    and a corrected invoice total. Returns (the late invoice's reference, the corrected id)."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        latest = con.execute("select max(updated_date_utc) from raw_erp.invoices").fetchone()
+        late = con.execute("""
+            select reference from raw_erp.invoices
+            where reference like '%/#%' order by invoice_id limit 1
+        """).fetchone()
+        corrected = con.execute("""
+            select invoice_id from raw_erp.invoices
+            where reference like '%/#%' order by invoice_id desc limit 1
+        """).fetchone()
+        assert latest is not None and late is not None and corrected is not None
+        # the late invoice now names another order of the same shop (re-billed), stamped now
+        con.execute("update raw_erp.invoices set reference = reference || '0',"
+                    " updated_date_utc = ? + interval 1 hour where reference = ?",
+                    [latest[0], late[0]])
+        con.execute("update raw_erp.invoices set total = total + 10,"
+                    " updated_date_utc = ? + interval 2 hour where invoice_id = ?",
+                    [latest[0], corrected[0]])
+        con.execute("update raw_erp.payments set amount = amount + 1,"
+                    " updated_date_utc = ? + interval 2 hour where invoice__invoice_id = ?",
+                    [latest[0], corrected[0]])
+    finally:
+        con.close()
+    return late[0], corrected[0]
+
+
+def test_incremental_facts_equal_a_full_refresh(built: BuiltWorld, tmp_path: Path) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built.warehouse, warehouse)
+    before = {model: _rows(warehouse, sql) for model, sql in FACTS.items()}
+    _change_raw_orders(warehouse)
+    _share_values(warehouse, "9999999999.000005")  # two customers merge: ids of facts move
+    _change_raw_invoices(warehouse)
+
+    run = dbt("run", "--select", "+orders", "+invoices", "+payments", root=tmp_path,
+              warehouse=warehouse)
+    assert run.returncode == 0, run.stdout[-3000:]
+    compiled = tmp_path / "target" / "compiled" / "goldloop" / "models" / "marts" / "core"
+    for model in ("orders", "invoices"):
+        assert f"{model}__customers" in (compiled / f"{model}.sql").read_text(), model
+    reworked = {model: _rows(warehouse, sql) for model, sql in FACTS.items()}
+    full = dbt("run", "--select", *FACTS, "--full-refresh", root=tmp_path, warehouse=warehouse)
+    assert full.returncode == 0, full.stdout[-3000:]
+
+    for model, sql in FACTS.items():
+        assert reworked[model] == _rows(warehouse, sql), model
+        assert reworked[model] != before[model], model
+    # the merge moved orders to another customer without the orders changing
+    was = {row[0]: (row[1], row[-1]) for row in before["orders"]}
+    assert [row[0] for row in reworked["orders"]
+            if row[0] in was and was[row[0]][1] == row[-1] and was[row[0]][0] != row[1]]

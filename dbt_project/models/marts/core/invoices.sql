@@ -1,10 +1,27 @@
 {#- ERP sales invoices (ACCREC) with the golden customer billed and what they bill: a shop
-    order (Reference <shop>/#1001) or a CRM deal (Reference DEAL-<id>). -#}
+    order (Reference <shop>/#1001) or a CRM deal (Reference DEAL-<id>).
+
+    Incremental (delete+insert by invoice_id): a build reworks the invoices changed since the
+    latest one it holds (less `incremental_lookback_hours`), the invoices of ERP contacts whose
+    golden customer changed (macros/changed_customers.sql), and the invoices of orders changed
+    since then (an order that arrives after its invoice). -#}
+{{ config(materialized='incremental', unique_key='invoice_id',
+    incremental_strategy='delete+insert', on_schema_change='append_new_columns',
+    post_hook="{{ keep_record_customers(ref('customer_xref'), 'erp') }}") }}
 with
 
 invoices as (
-    select * from {{ ref('stg_erp__invoices') }}
-    where is_sales_invoice
+    select * from {{ ref('stg_erp__invoices') }} as invoices
+    where invoices.is_sales_invoice
+    {%- if is_incremental() %}
+        and ({{ changed_since_last_build('invoices.updated_at', 'updated_at') }}
+            or invoices.contact_id in (
+                {{ records_with_new_customer(ref('customer_xref'), 'erp') }})
+            or invoices.reference in (
+                select changed_orders.order_reference from {{ ref('stg_shop__orders') }}
+                    as changed_orders
+                where {{ changed_since_last_build('changed_orders.updated_at', 'updated_at') }}))
+    {%- endif %}
 ),
 
 customer_xref as (

@@ -1,9 +1,40 @@
 {#- Shop orders with their golden customer and the ERP invoice that bills them (the first
-    live one; duplicates and breaks are in orders_vs_invoices). -#}
+    live one; duplicates and breaks are in orders_vs_invoices).
+
+    Incremental (delete+insert by order_id): a build reworks the orders changed since the
+    latest one it holds (less `incremental_lookback_hours`), the orders of shop customers whose
+    golden customer changed (macros/changed_customers.sql, records_with_new_customer), and the
+    orders an invoice changed since then refers to or billed (a late invoice, a re-billed
+    one). -#}
+{{ config(materialized='incremental', unique_key='order_id',
+    incremental_strategy='delete+insert', on_schema_change='append_new_columns',
+    post_hook="{{ keep_record_customers(ref('customer_xref'), 'shop') }}") }}
 with
 
+all_invoices as (
+    select * from {{ ref('stg_erp__invoices') }}
+    where is_sales_invoice and not is_deleted
+),
+
+{%- if is_incremental() %}
+changed_invoices as (
+    select invoices.invoice_id, invoices.reference from {{ ref('stg_erp__invoices') }} as invoices
+    where {{ changed_since_last_build('invoices.updated_at', 'updated_at') }}
+),
+{%- endif %}
+
 orders as (
-    select * from {{ ref('stg_shop__orders') }}
+    select * from {{ ref('stg_shop__orders') }} as orders
+    {%- if is_incremental() %}
+    where {{ changed_since_last_build('orders.updated_at', 'updated_at') }}
+        or orders.customer_record_id in (
+            {{ records_with_new_customer(ref('customer_xref'), 'shop') }})
+        -- the orders a changed invoice refers to now, and those it billed before
+        or orders.order_reference in (select reference from changed_invoices)
+        or orders.order_record_id in (
+            select already_built.order_id from {{ this }} as already_built
+            where already_built.invoice_id in (select invoice_id from changed_invoices))
+    {%- endif %}
 ),
 
 customer_xref as (
@@ -12,8 +43,11 @@ customer_xref as (
 ),
 
 invoices as (
-    select * from {{ ref('stg_erp__invoices') }}
-    where is_sales_invoice and not is_deleted
+    select * from all_invoices
+    {%- if is_incremental() %}
+    -- the invoices of the reworked orders' references only
+    where reference in (select order_reference from orders)
+    {%- endif %}
 ),
 
 first_invoices as (

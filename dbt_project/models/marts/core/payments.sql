@@ -1,7 +1,12 @@
+{#- ERP payments. Incremental (delete+insert by payment_id): a build reworks the payments
+    changed since the latest one it holds, less `incremental_lookback_hours`. -#}
+{{ config(materialized='incremental', unique_key='payment_id',
+    incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}
 with
 
 payments as (
-    select * from {{ ref('stg_erp__payments') }}
+    select * from {{ ref('stg_erp__payments') }} as payments
+    where {{ changed_since_last_build('payments.updated_at', 'updated_at') }}
 ),
 
 final as (
