@@ -7,12 +7,10 @@
     as they were at its last build in `<model>__members` (record_key, customer_id, load_id);
     the difference with the members now names the customers to rework, old ids and new.
 
-    Use all three:
-        config(materialized='incremental', incremental_strategy='append',
-               pre_hook="{{ forget_changed_customers(ref('int_customer_clusters'),
-                                                     ref('int_customer_records')) }}",
-               post_hook="{{ keep_customer_members(ref('int_customer_clusters'),
-                                                   ref('int_customer_records')) }}")
+    Use all three (the materialization, `incremental` with strategy `append`, is set for these
+    models in dbt_project.yml):
+        config(pre_hook="{{ forget_changed_customers() }}",
+               post_hook="{{ keep_customer_members() }}")
         ... where {{ changed_customers_only('clusters.customer_id') }}
 
     `forget_changed_customers` (pre-hook) writes the changed ids to `<model>__changed` and
@@ -28,10 +26,11 @@
     `<model>__entangled`), are reworked too, all together: a customer sharing nothing depends on
     its own records only. -#}
 
-{% macro customer_members_sql(clusters, records) -%}
+{% macro customer_members_sql() -%}
     select clusters.record_key, clusters.customer_id, records.load_id
-    from {{ clusters }} as clusters
-    inner join {{ records }} as records on clusters.record_key = records.record_key
+    from {{ ref('int_customer_clusters') }} as clusters
+    inner join {{ ref('int_customer_records') }} as records
+        on clusters.record_key = records.record_key
 {%- endmacro %}
 
 {#- The customers of `values` (customer_id, value) who share a value with another customer. -#}
@@ -51,7 +50,7 @@
     {{ return(['members', 'entangled'] if entangled else ['members']) }}
 {%- endmacro %}
 
-{% macro forget_changed_customers(clusters, records, key='customer_id', entangled=none) -%}
+{% macro forget_changed_customers(key='customer_id', entangled=none) -%}
     {%- if state_is_kept(customer_state_kinds(entangled)) -%}
     {%- if entangled %}
     drop table if exists {{ state_table('entangled_now') }};
@@ -61,7 +60,7 @@
     drop table if exists {{ state_table('changed') }};
     create table {{ state_table('changed') }} as
     with
-    current_members as ({{ customer_members_sql(clusters, records) }}),
+    current_members as ({{ customer_members_sql() }}),
     changes as (
         (select record_key, customer_id, load_id from current_members
          except
@@ -97,7 +96,7 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro keep_customer_members(clusters, records, entangled=none) -%}
+{% macro keep_customer_members(entangled=none) -%}
     {%- if entangled %}
     {%- set reworked_only = state_is_kept(customer_state_kinds(entangled)) %}
     drop table if exists {{ state_table('entangled') }};
@@ -110,7 +109,7 @@
     {%- endif %}
     drop table if exists {{ state_table('members') }};
     create table {{ state_table('members') }} as
-    {{ customer_members_sql(clusters, records) }};
+    {{ customer_members_sql() }};
     drop table if exists {{ state_table('changed') }}
 {%- endmacro %}
 

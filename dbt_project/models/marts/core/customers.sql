@@ -5,12 +5,8 @@
 
     Incremental by customer (macros/changed_customers.sql): a build reworks only the customers
     whose records changed, came, went or moved since its last build. -#}
-{{ config(materialized='incremental', incremental_strategy='append',
-    on_schema_change='append_new_columns',
-    pre_hook="{{ forget_changed_customers(ref('int_customer_clusters'),
-                                          ref('int_customer_records')) }}",
-    post_hook="{{ keep_customer_members(ref('int_customer_clusters'),
-                                        ref('int_customer_records')) }}") }}
+{{ config(pre_hook="{{ forget_changed_customers() }}",
+    post_hook="{{ keep_customer_members() }}") }}
 {%- set survivorship = var('customer_survivorship') -%}
 {%- set consent = {
     'consent': {'rule': 'most_restrictive', 'columns': ['has_marketing_consent']}} -%}

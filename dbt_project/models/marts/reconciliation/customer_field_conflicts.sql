@@ -5,12 +5,8 @@
     same number). One row per customer, field and live source record holding a value.
 
     Incremental by customer (macros/changed_customers.sql). -#}
-{{ config(materialized='incremental', incremental_strategy='append',
-    on_schema_change='append_new_columns',
-    pre_hook="{{ forget_changed_customers(ref('int_customer_clusters'),
-                                          ref('int_customer_records')) }}",
-    post_hook="{{ keep_customer_members(ref('int_customer_clusters'),
-                                        ref('int_customer_records')) }}") }}
+{{ config(pre_hook="{{ forget_changed_customers() }}",
+    post_hook="{{ keep_customer_members() }}") }}
 with
 
 clusters as (

@@ -13,13 +13,9 @@
     Incremental by customer (macros/changed_customers.sql): a build reworks the customers whose
     records changed and every customer sharing a value with another one
     (macros/sync_shared_values.sql). -#}
-{{ config(materialized='incremental', incremental_strategy='append',
-    on_schema_change='append_new_columns',
-    pre_hook="{{ forget_changed_customers(ref('int_customer_clusters'),
-        ref('int_customer_records'), 'sync_key',
+{{ config(pre_hook="{{ forget_changed_customers('sync_key',
         sync_crm__contacts_shared_values()) }}",
-    post_hook="{{ keep_customer_members(ref('int_customer_clusters'),
-        ref('int_customer_records'), sync_crm__contacts_shared_values()) }}") }}
+    post_hook="{{ keep_customer_members(sync_crm__contacts_shared_values()) }}") }}
 with
 
 customers as (

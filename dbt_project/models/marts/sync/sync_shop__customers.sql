@@ -15,13 +15,9 @@
     Incremental by customer (macros/changed_customers.sql): a build reworks the customers whose
     records changed and every customer sharing a value with another one
     (macros/sync_shared_values.sql). -#}
-{{ config(materialized='incremental', incremental_strategy='append',
-    on_schema_change='append_new_columns',
-    pre_hook="{{ forget_changed_customers(ref('int_customer_clusters'),
-        ref('int_customer_records'), 'substr(sync_key, length(shop) + 2)',
+{{ config(pre_hook="{{ forget_changed_customers('substr(sync_key, length(shop) + 2)',
         sync_shop__customers_shared_values()) }}",
-    post_hook="{{ keep_customer_members(ref('int_customer_clusters'),
-        ref('int_customer_records'), sync_shop__customers_shared_values()) }}") }}
+    post_hook="{{ keep_customer_members(sync_shop__customers_shared_values()) }}") }}
 with
 
 customers as (
