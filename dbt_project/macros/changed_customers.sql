@@ -3,21 +3,24 @@
     whose records changed since the model's last build, every other customer's rows stay.
 
     A customer changed when one of its records came, went, moved to another customer or was
-    loaded again by dlt (a new load id: any field may have changed). The model keeps its members
-    as they were at its last build in `<model>__members` (record_key, customer_id, load_id);
-    the difference with the members now names the customers to rework, old ids and new.
+    loaded again by dlt (a new load id: any field may have changed). int_customer_changes
+    compares the members (record, customer, load id) with the last build's once per build and
+    logs the changed customers with the build's start; each model keeps the latest log entry it
+    consumed (`<model>__consumed`) and reworks the customers logged since, old ids and new. A
+    log row without a customer (a full build of the log, or its pruning horizon) reworks every
+    customer.
 
     Use all three (the materialization, `incremental` with strategy `append`, is set for these
     models in dbt_project.yml):
         config(pre_hook="{{ forget_changed_customers() }}",
-               post_hook="{{ keep_customer_members() }}")
+               post_hook="{{ consume_customer_changes() }}")
         ... where {{ changed_customers_only('clusters.customer_id') }}
 
     `forget_changed_customers` (pre-hook) writes the changed ids to `<model>__changed` and
     deletes their rows; the model selects their rows again (`changed_customers_only`); the
-    post-hook keeps the members it was built from. A failed build keeps the old members, so the
-    next build reworks its customers again. `--full-refresh`, a first build, or a missing
-    members table: every customer (the rows of a table built before it kept members go).
+    post-hook records what it consumed. A failed build consumes nothing, so the next build
+    reworks its customers again. `--full-refresh`, a first build, or a missing `__consumed`:
+    every customer (the rows of a table built before it kept one go).
 
     A model whose rows for one customer also depend on other customers (a sync feed that gives
     an e-mail two customers share to one of them) passes `entangled`: a query of
@@ -26,11 +29,27 @@
     `<model>__entangled`), are reworked too, all together: a customer sharing nothing depends on
     its own records only. -#}
 
+{#- The members of every golden customer: (record_key, customer_id, load_id). -#}
 {% macro customer_members_sql() -%}
     select clusters.record_key, clusters.customer_id, records.load_id
     from {{ ref('int_customer_clusters') }} as clusters
     inner join {{ ref('int_customer_records') }} as records
         on clusters.record_key = records.record_key
+{%- endmacro %}
+
+{#- int_customer_changes' post-hook: keep the members it compared with, and prune the log rows
+    older than `identity_change_log_days`, leaving a row without a customer at the horizon (a
+    reader that consumed less than that reworks everyone). -#}
+{% macro keep_change_log_members() -%}
+    {%- set horizon = dbt.dateadd('day', -1 * var('identity_change_log_days'),
+                                  build_started_at()) -%}
+    drop table if exists {{ state_table('members') }};
+    create table {{ state_table('members') }} as
+    {{ customer_members_sql() }};
+    insert into {{ this }} (changed_at, customer_id)
+    select {{ horizon }}, cast(null as {{ dbt.type_string() }})
+    where exists (select 1 from {{ this }} where changed_at < {{ horizon }});
+    delete from {{ this }} where changed_at < {{ horizon }}
 {%- endmacro %}
 
 {#- The customers of `values` (customer_id, value) who share a value with another customer. -#}
@@ -47,10 +66,13 @@
 {%- endmacro %}
 
 {% macro customer_state_kinds(entangled) -%}
-    {{ return(['members', 'entangled'] if entangled else ['members']) }}
+    {{ return(['consumed', 'entangled'] if entangled else ['consumed']) }}
 {%- endmacro %}
 
 {% macro forget_changed_customers(key='customer_id', entangled=none) -%}
+    {#- outside the branch: dbt records a hook's refs as dependencies when it parses -#}
+    {%- set change_log = ref('int_customer_changes') -%}
+    {%- set clusters = ref('int_customer_clusters') -%}
     {%- if state_is_kept(customer_state_kinds(entangled)) -%}
     {%- if entangled %}
     drop table if exists {{ state_table('entangled_now') }};
@@ -60,17 +82,14 @@
     drop table if exists {{ state_table('changed') }};
     create table {{ state_table('changed') }} as
     with
-    current_members as ({{ customer_members_sql() }}),
-    changes as (
-        (select record_key, customer_id, load_id from current_members
-         except
-         select record_key, customer_id, load_id from {{ state_table('members') }})
-        union all
-        (select record_key, customer_id, load_id from {{ state_table('members') }}
-         except
-         select record_key, customer_id, load_id from current_members)
+    logged as (
+        select customer_id from {{ change_log }}
+        where changed_at > (select consumed_at from {{ state_table('consumed') }})
     )
-    select customer_id from changes
+    select customer_id from logged
+    union
+    select customer_id from {{ clusters }}
+    where exists (select 1 from logged where customer_id is null)
     {%- if entangled %}
     union
     select customer_id from {{ state_table('entangled') }}
@@ -79,9 +98,10 @@
     {%- endif %};
     delete from {{ this }}
     where {{ key }} in (select customer_id from {{ state_table('changed') }})
+        or exists (select 1 from {{ state_table('changed') }} where customer_id is null)
     {%- elif execute and not flags.FULL_REFRESH and this is not none
         and load_relation(this) is not none -%}
-    {#- built before it kept its members: every customer is selected again -#}
+    {#- built before it kept what it consumed: every customer is selected again -#}
     delete from {{ this }}
     {%- else -%}
     select 1
@@ -96,7 +116,7 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro keep_customer_members(entangled=none) -%}
+{% macro consume_customer_changes(entangled=none) -%}
     {%- if entangled %}
     {%- set reworked_only = state_is_kept(customer_state_kinds(entangled)) %}
     drop table if exists {{ state_table('entangled') }};
@@ -107,10 +127,13 @@
     {{ entangled_customers_sql(entangled) }};
     {%- endif %}
     {%- endif %}
-    drop table if exists {{ state_table('members') }};
-    create table {{ state_table('members') }} as
-    {{ customer_members_sql() }};
-    drop table if exists {{ state_table('changed') }}
+    drop table if exists {{ state_table('consumed') }};
+    create table {{ state_table('consumed') }} as
+    select coalesce(max(changed_at), {{ build_started_at() }}) as consumed_at
+    from {{ ref('int_customer_changes') }};
+    drop table if exists {{ state_table('changed') }};
+    {#- the members each model kept before the change log -#}
+    drop table if exists {{ state_table('members') }}
 {%- endmacro %}
 
 {#- Facts billed to or bought by a customer record (orders, invoices) carry the record's golden

@@ -22,3 +22,9 @@
 {% macro seconds_between(earlier, later) -%}
     (extract(epoch from {{ later }}) - extract(epoch from {{ earlier }}))
 {%- endmacro %}
+
+{#- `build_started_at()`: when this dbt invocation started (UTC), as a timestamp literal: the
+    same value in every model and hook of the invocation. -#}
+{% macro build_started_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
+{%- endmacro %}

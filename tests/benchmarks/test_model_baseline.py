@@ -60,15 +60,17 @@ def test_the_replay_builds_every_relation_dbt_built_with_the_same_rows(
     built = relations(root / "warehouse.duckdb")
     replayed = relations(root / "baseline" / "warehouse.duckdb")
     # incremental models' hooks keep what they were built from for the next build (state, not
-    # models): the clusters' links and labels, the marts' members by customer, the feeds'
-    # entangled customers, the facts' record customers, the key change log; dbt renders hooks
+    # models): the clusters' links and labels, the customers' members the change log compared
+    # with, what each mart by customer consumed of it, the feeds' entangled customers, the
+    # facts' record customers, the key change log; dbt renders hooks
     # at run time and the replay does not run them
     feeds = ("sync_crm__contacts", "sync_erp__contacts", "sync_shop__customers")
     hook_state = {
         *{("intermediate", f"{model}__{kind}")
           for model in ("int_customer_clusters", "int_customer_rule_clusters")
           for kind in ("links", "labels")},
-        *{("marts", f"{model}__members")
+        ("intermediate", "int_customer_changes__members"),
+        *{("marts", f"{model}__consumed")
           for model in ("customers", "customer_xref", "customer_field_conflicts", *feeds)},
         *{("marts", f"{feed}__entangled") for feed in feeds},
         ("marts", "orders__customers"), ("marts", "invoices__customers"),

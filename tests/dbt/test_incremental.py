@@ -256,6 +256,47 @@ def test_marts_by_customer_rework_only_the_changed_customers(built: BuiltWorld,
                             " where table_name like '%\\_\\_changed' escape '\\'") == [(0,)]
 
 
+def test_a_mart_left_out_of_a_build_catches_up_from_the_change_log(built: BuiltWorld,
+                                                                    tmp_path: Path) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built.warehouse, warehouse)
+    before = _rows(warehouse, BY_CUSTOMER["customer_xref"])
+    _change_raw_people(warehouse)
+    # the change is logged and consumed by customers, not by customer_xref
+    first = dbt("run", "--select", "+int_customer_changes", "customers", root=tmp_path,
+                warehouse=warehouse)
+    assert first.returncode == 0, first.stdout[-3000:]
+    assert _rows(warehouse, BY_CUSTOMER["customer_xref"]) == before
+    # a later build with nothing new to log: customer_xref still reworks what it missed
+    later = dbt("run", "--select", "int_customer_changes", "customer_xref", root=tmp_path,
+                warehouse=warehouse)
+    assert later.returncode == 0, later.stdout[-3000:]
+    caught_up = _rows(warehouse, BY_CUSTOMER["customer_xref"])
+    full = dbt("run", "--select", "customer_xref", "--full-refresh", root=tmp_path,
+               warehouse=warehouse)
+    assert full.returncode == 0, full.stdout[-3000:]
+    assert caught_up == _rows(warehouse, BY_CUSTOMER["customer_xref"]) != before
+
+
+def test_a_mart_that_consumed_less_than_the_pruned_log_reworks_everyone(
+        built: BuiltWorld, tmp_path: Path) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built.warehouse, warehouse)
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("update marts.customers set city = 'Marked'")
+    finally:
+        con.close()
+    # nothing changed, but the log keeps no day: what customers consumed is past its horizon
+    run = dbt("run", "--select", "int_customer_changes", "customers", "--vars",
+              "{identity_change_log_days: 0}", root=tmp_path, warehouse=warehouse)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert _rows(warehouse, "select count(*) from marts.customers where city = 'Marked'") == [
+        (0,)]
+    log = _rows(warehouse, "select customer_id from intermediate.int_customer_changes")
+    assert log == [(None,)]  # the horizon alone: every older row pruned
+
+
 # -- deterministic keys and links (macros/match_keys.sql) -------------------------------------
 
 KEYS = ("select record_key, match_rule, match_value, load_id"

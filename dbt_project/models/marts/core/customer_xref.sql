@@ -3,7 +3,7 @@
 
     Incremental by customer (macros/changed_customers.sql). -#}
 {{ config(pre_hook="{{ forget_changed_customers() }}",
-    post_hook="{{ keep_customer_members() }}") }}
+    post_hook="{{ consume_customer_changes() }}") }}
 with
 
 clusters as (

@@ -6,7 +6,7 @@
     Incremental by customer (macros/changed_customers.sql): a build reworks only the customers
     whose records changed, came, went or moved since its last build. -#}
 {{ config(pre_hook="{{ forget_changed_customers() }}",
-    post_hook="{{ keep_customer_members() }}") }}
+    post_hook="{{ consume_customer_changes() }}") }}
 {%- set survivorship = var('customer_survivorship') -%}
 {%- set consent = {
     'consent': {'rule': 'most_restrictive', 'columns': ['has_marketing_consent']}} -%}

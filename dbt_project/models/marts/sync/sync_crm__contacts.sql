@@ -15,7 +15,7 @@
     (macros/sync_shared_values.sql). -#}
 {{ config(pre_hook="{{ forget_changed_customers('sync_key',
         sync_crm__contacts_shared_values()) }}",
-    post_hook="{{ keep_customer_members(sync_crm__contacts_shared_values()) }}") }}
+    post_hook="{{ consume_customer_changes(sync_crm__contacts_shared_values()) }}") }}
 with
 
 customers as (

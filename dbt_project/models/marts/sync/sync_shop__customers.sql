@@ -17,7 +17,7 @@
     (macros/sync_shared_values.sql). -#}
 {{ config(pre_hook="{{ forget_changed_customers('substr(sync_key, length(shop) + 2)',
         sync_shop__customers_shared_values()) }}",
-    post_hook="{{ keep_customer_members(sync_shop__customers_shared_values()) }}") }}
+    post_hook="{{ consume_customer_changes(sync_shop__customers_shared_values()) }}") }}
 with
 
 customers as (
