@@ -132,32 +132,29 @@
     select coalesce(max(changed_at), {{ build_started_at() }}) as consumed_at
     from {{ ref('int_customer_changes') }};
     drop table if exists {{ state_table('changed') }};
-    {#- the members each model kept before the change log -#}
-    drop table if exists {{ state_table('members') }}
+    {#- what the models kept before the change log: members, record customers -#}
+    drop table if exists {{ state_table('members') }};
+    drop table if exists {{ state_table('customers') }}
 {%- endmacro %}
 
 {#- Facts billed to or bought by a customer record (orders, invoices) carry the record's golden
-    customer: `<model>__customers` keeps (record_id, customer_id) of `system`'s records as the
-    model last saw them (post-hook `keep_record_customers`), and
-    `records_with_new_customer(system)` lists the records whose customer changed since (a
-    merge, a split), whose facts a build reworks. Without that table (a table built before it
-    kept one): every record, once. -#}
+    customer. `records_with_new_customer(xref, system)` lists `system`'s records of the
+    customers int_customer_changes logged since the model last consumed the log (a merge, a
+    split, a record reloaded: every record whose customer changed, and a few more), whose facts
+    a build reworks; the post-hook `consume_customer_changes()` records what it consumed.
+    Without that (a first build, a table built before it kept it), or after a log row for
+    every customer: every record. -#}
 {% macro records_with_new_customer(xref, system) -%}
-    {%- if state_is_kept(['customers']) -%}
-    select record_id from {{ xref }} where system = '{{ system }}'
-    except
-    select record_id from (
-        select record_id, customer_id from {{ xref }} where system = '{{ system }}'
-        intersect
-        select record_id, customer_id from {{ state_table('customers') }}
-    ) as unchanged
-    {%- else -%}
-    select record_id from {{ xref }} where system = '{{ system }}'
-    {%- endif -%}
-{%- endmacro %}
-
-{% macro keep_record_customers(xref, system) -%}
-    drop table if exists {{ state_table('customers') }};
-    create table {{ state_table('customers') }} as
-    select record_id, customer_id from {{ xref }} where system = '{{ system }}'
+    {%- set change_log = ref('int_customer_changes') -%}
+    select record_id from {{ xref }}
+    where system = '{{ system }}'
+    {%- if state_is_kept(['consumed']) %}
+        and (customer_id in (select customer_id from {{ change_log }}
+                             where changed_at > (select consumed_at
+                                                 from {{ state_table('consumed') }}))
+            or exists (select 1 from {{ change_log }}
+                       where customer_id is null
+                           and changed_at > (select consumed_at
+                                             from {{ state_table('consumed') }})))
+    {%- endif %}
 {%- endmacro %}

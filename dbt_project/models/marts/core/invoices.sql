@@ -3,11 +3,12 @@
 
     Incremental (delete+insert by invoice_id): a build reworks the invoices changed since the
     latest one it holds (less `incremental_lookback_hours`), the invoices of ERP contacts whose
-    golden customer changed (macros/changed_customers.sql), and the invoices of orders changed
+    golden customer the change log names since the last build (macros/changed_customers.sql),
+    and the invoices of orders changed
     since then (an order that arrives after its invoice). -#}
 {{ config(materialized='incremental', unique_key='invoice_id',
     incremental_strategy='delete+insert', on_schema_change='append_new_columns',
-    post_hook="{{ keep_record_customers(ref('customer_xref'), 'erp') }}") }}
+    post_hook="{{ consume_customer_changes() }}") }}
 with
 
 invoices as (

@@ -3,12 +3,13 @@
 
     Incremental (delete+insert by order_id): a build reworks the orders changed since the
     latest one it holds (less `incremental_lookback_hours`), the orders of shop customers whose
-    golden customer changed (macros/changed_customers.sql, records_with_new_customer), and the
+    golden customer the change log names since the last build (macros/changed_customers.sql,
+    records_with_new_customer), and the
     orders an invoice changed since then refers to or billed (a late invoice, a re-billed
     one). -#}
 {{ config(materialized='incremental', unique_key='order_id',
     incremental_strategy='delete+insert', on_schema_change='append_new_columns',
-    post_hook="{{ keep_record_customers(ref('customer_xref'), 'shop') }}") }}
+    post_hook="{{ consume_customer_changes() }}") }}
 with
 
 all_invoices as (
