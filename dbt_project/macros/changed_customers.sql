@@ -23,11 +23,12 @@
     every customer (the rows of a table built before it kept one go).
 
     A model whose rows for one customer also depend on other customers (a sync feed that gives
-    an e-mail two customers share to one of them) passes `entangled`: a query of
-    (customer_id, value) rows, every value a row could share with another customer's. The
-    customers sharing a value with another customer now, or at the last build (kept in
-    `<model>__entangled`), are reworked too, all together: a customer sharing nothing depends on
-    its own records only. -#}
+    an e-mail two customers share to one of them) passes `entangled`: a macro giving
+    (customer_id, value) rows, every value a row could share with another customer's, of every
+    customer or of those `only` (a query of customer ids) lists. A customer's values come from
+    its own records, so a row changes only when a customer holding one of its values changes:
+    the customers holding a value a logged customer holds now, or held at the last build (the
+    values are kept in `<model>__values`), are reworked too. -#}
 
 {#- The members of every golden customer: (record_key, customer_id, load_id). -#}
 {% macro customer_members_sql() -%}
@@ -52,21 +53,8 @@
     delete from {{ this }} where changed_at < {{ horizon }}
 {%- endmacro %}
 
-{#- The customers of `values` (customer_id, value) who share a value with another customer. -#}
-{% macro entangled_customers_sql(values) -%}
-    with
-    entangled_values as ({{ values }}),
-    shared_values as (
-        select value from entangled_values
-        group by value
-        having count(distinct customer_id) > 1
-    )
-    select distinct customer_id from entangled_values
-    where value in (select value from shared_values)
-{%- endmacro %}
-
 {% macro customer_state_kinds(entangled) -%}
-    {{ return(['consumed', 'entangled'] if entangled else ['consumed']) }}
+    {{ return(['consumed', 'values'] if entangled else ['consumed']) }}
 {%- endmacro %}
 
 {% macro forget_changed_customers(key='customer_id', entangled=none) -%}
@@ -74,13 +62,9 @@
     {%- set change_log = ref('int_customer_changes') -%}
     {%- set clusters = ref('int_customer_clusters') -%}
     {%- if state_is_kept(customer_state_kinds(entangled)) -%}
-    {%- if entangled %}
-    drop table if exists {{ state_table('entangled_now') }};
-    create table {{ state_table('entangled_now') }} as
-    {{ entangled_customers_sql(entangled) }};
-    {%- endif %}
-    drop table if exists {{ state_table('changed') }};
-    create table {{ state_table('changed') }} as
+    {%- set logged = state_table('logged') if entangled else state_table('changed') %}
+    drop table if exists {{ logged }};
+    create table {{ logged }} as
     with
     logged as (
         select customer_id from {{ change_log }}
@@ -89,13 +73,23 @@
     select customer_id from logged
     union
     select customer_id from {{ clusters }}
-    where exists (select 1 from logged where customer_id is null)
+    where exists (select 1 from logged where customer_id is null);
     {%- if entangled %}
+    drop table if exists {{ state_table('values_now') }};
+    create table {{ state_table('values_now') }} as
+    {{ entangled(only='select customer_id from ' ~ logged) }};
+    {#- and every customer holding a value a logged one holds now or held at the last build -#}
+    drop table if exists {{ state_table('changed') }};
+    create table {{ state_table('changed') }} as
+    select customer_id from {{ logged }}
     union
-    select customer_id from {{ state_table('entangled') }}
-    union
-    select customer_id from {{ state_table('entangled_now') }}
-    {%- endif %};
+    select kept.customer_id from {{ state_table('values') }} as kept
+    where kept.value in (
+        select value from {{ state_table('values_now') }}
+        union
+        select value from {{ state_table('values') }}
+        where customer_id in (select customer_id from {{ logged }}));
+    {%- endif %}
     delete from {{ this }}
     where {{ key }} in (select customer_id from {{ state_table('changed') }})
         or exists (select 1 from {{ state_table('changed') }} where customer_id is null)
@@ -118,23 +112,30 @@
 
 {% macro consume_customer_changes(entangled=none) -%}
     {%- if entangled %}
-    {%- set reworked_only = state_is_kept(customer_state_kinds(entangled)) %}
-    drop table if exists {{ state_table('entangled') }};
-    {%- if reworked_only %}
-    alter table {{ state_table('entangled_now') }} rename to {{ state_table('entangled').identifier }};
+    {%- if state_is_kept(customer_state_kinds(entangled)) %}
+    {#- the logged customers' values replace what was kept of them -#}
+    delete from {{ state_table('values') }}
+    where customer_id in (select customer_id from {{ state_table('logged') }});
+    insert into {{ state_table('values') }}
+    select customer_id, value from {{ state_table('values_now') }};
     {%- else %}
-    create table {{ state_table('entangled') }} as
-    {{ entangled_customers_sql(entangled) }};
+    drop table if exists {{ state_table('values') }};
+    create table {{ state_table('values') }} as
+    {{ entangled() }};
     {%- endif %}
+    drop table if exists {{ state_table('logged') }};
+    drop table if exists {{ state_table('values_now') }};
     {%- endif %}
     drop table if exists {{ state_table('consumed') }};
     create table {{ state_table('consumed') }} as
     select coalesce(max(changed_at), {{ build_started_at() }}) as consumed_at
     from {{ ref('int_customer_changes') }};
     drop table if exists {{ state_table('changed') }};
-    {#- what the models kept before the change log: members, record customers -#}
-    drop table if exists {{ state_table('members') }};
-    drop table if exists {{ state_table('customers') }}
+    {#- what the models kept before: members, record customers, entangled customers -#}
+    {%- for kind in ['members', 'customers', 'entangled'] %}
+    drop table if exists {{ state_table(kind) }};
+    {%- endfor %}
+    select 1
 {%- endmacro %}
 
 {#- Facts billed to or bought by a customer record (orders, invoices) carry the record's golden

@@ -61,8 +61,8 @@ def test_the_replay_builds_every_relation_dbt_built_with_the_same_rows(
     replayed = relations(root / "baseline" / "warehouse.duckdb")
     # incremental models' hooks keep what they were built from for the next build (state, not
     # models): the clusters' links and labels, the customers' members the change log compared
-    # with, what each mart by customer and each fact consumed of it, the feeds' entangled
-    # customers, the key change log; dbt renders hooks
+    # with, what each mart by customer and each fact consumed of it, the values each feed's
+    # customers hold, the key change log; dbt renders hooks
     # at run time and the replay does not run them
     feeds = ("sync_crm__contacts", "sync_erp__contacts", "sync_shop__customers")
     hook_state = {
@@ -72,7 +72,7 @@ def test_the_replay_builds_every_relation_dbt_built_with_the_same_rows(
         ("intermediate", "int_customer_changes__members"),
         *{("marts", f"{model}__consumed")
           for model in ("customers", "customer_xref", "customer_field_conflicts", *feeds)},
-        *{("marts", f"{feed}__entangled") for feed in feeds},
+        *{("marts", f"{feed}__values") for feed in feeds},
         ("marts", "orders__consumed"), ("marts", "invoices__consumed"),
         ("intermediate", "int_customer_match_keys__changes")}
     assert hook_state <= built.keys()

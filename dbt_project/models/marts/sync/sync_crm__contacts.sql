@@ -11,11 +11,11 @@
     contact changed in HubSpot after its last write (its conflict policy decides).
 
     Incremental by customer (macros/changed_customers.sql): a build reworks the customers whose
-    records changed and every customer sharing a value with another one
+    records changed and every customer holding a value one of them holds or held
     (macros/sync_shared_values.sql). -#}
 {{ config(pre_hook="{{ forget_changed_customers('sync_key',
-        sync_crm__contacts_shared_values()) }}",
-    post_hook="{{ consume_customer_changes(sync_crm__contacts_shared_values()) }}") }}
+        sync_crm__contacts_shared_values) }}",
+    post_hook="{{ consume_customer_changes(sync_crm__contacts_shared_values) }}") }}
 with
 
 customers as (

@@ -13,11 +13,11 @@
     (conflicts).
 
     Incremental by customer (macros/changed_customers.sql): a build reworks the customers whose
-    records changed and every customer sharing a value with another one
+    records changed and every customer holding a value one of them holds or held
     (macros/sync_shared_values.sql). -#}
 {{ config(pre_hook="{{ forget_changed_customers('substr(sync_key, length(shop) + 2)',
-        sync_shop__customers_shared_values()) }}",
-    post_hook="{{ consume_customer_changes(sync_shop__customers_shared_values()) }}") }}
+        sync_shop__customers_shared_values) }}",
+    post_hook="{{ consume_customer_changes(sync_shop__customers_shared_values) }}") }}
 with
 
 customers as (
