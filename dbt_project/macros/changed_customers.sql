@@ -53,6 +53,11 @@
     delete from {{ this }} where changed_at < {{ horizon }}
 {%- endmacro %}
 
+{#- The change log's rows written since this model last consumed it (its `__consumed`). -#}
+{% macro logged_since_consumed() -%}
+    changed_at > (select consumed_at from {{ state_table('consumed') }})
+{%- endmacro %}
+
 {% macro customer_state_kinds(entangled) -%}
     {{ return(['consumed', 'values'] if entangled else ['consumed']) }}
 {%- endmacro %}
@@ -68,7 +73,7 @@
     with
     logged as (
         select customer_id from {{ change_log }}
-        where changed_at > (select consumed_at from {{ state_table('consumed') }})
+        where {{ logged_since_consumed() }}
     )
     select customer_id from logged
     union
@@ -151,11 +156,8 @@
     where system = '{{ system }}'
     {%- if state_is_kept(['consumed']) %}
         and (customer_id in (select customer_id from {{ change_log }}
-                             where changed_at > (select consumed_at
-                                                 from {{ state_table('consumed') }}))
+                             where {{ logged_since_consumed() }})
             or exists (select 1 from {{ change_log }}
-                       where customer_id is null
-                           and changed_at > (select consumed_at
-                                             from {{ state_table('consumed') }})))
+                       where customer_id is null and {{ logged_since_consumed() }}))
     {%- endif %}
 {%- endmacro %}

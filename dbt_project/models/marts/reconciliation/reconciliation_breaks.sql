@@ -25,11 +25,14 @@ leavers_with_access as (
 ),
 
 orders as (
-    select order_id, ordered_at, currency_code from {{ ref('orders') }}
+    -- the order's day and currency as the shop holds them (staging, as orders_vs_invoices
+    -- reads them): no wait for the golden customers the orders mart carries
+    select order_record_id as order_id, ordered_at, currency_code
+    from {{ ref('stg_shop__orders') }}
 ),
 
 deals as (
-    select deal_id, currency_code from {{ ref('deals') }}
+    select deal_id, currency_code from {{ ref('stg_crm__deals') }}
 ),
 
 order_breaks as (
