@@ -72,15 +72,63 @@ component_labels_{{ hop }} as (
     {{ return(state_is_kept(['links', 'labels'])) }}
 {%- endmacro %}
 
-{#- A post-hook: keep the links and labels this build clustered (see incremental_components).
-    -#}
+{#- A pre-hook of a model clustering with incremental_components: the links and the labels that
+    came or went since the last build, compared with the kept ones once (`__changed_links`,
+    `__changed_labels`, each row flagged is_new or gone). The model reworks what they touch;
+    the post-hook applies them to the kept state. -#}
+{% macro compare_component_state(records, edges, label_column='anchor_label') -%}
+    {%- if components_are_incremental() -%}
+    drop table if exists {{ state_table('changed_links') }};
+    create table {{ state_table('changed_links') }} as
+    select record_key, linked_record_key, true as is_new from (
+        select record_key, linked_record_key from {{ edges }}
+        except
+        select record_key, linked_record_key from {{ state_table('links') }}) as came
+    union all
+    select record_key, linked_record_key, false from (
+        select record_key, linked_record_key from {{ state_table('links') }}
+        except
+        select record_key, linked_record_key from {{ edges }}) as went;
+    drop table if exists {{ state_table('changed_labels') }};
+    create table {{ state_table('changed_labels') }} as
+    select record_key, label, true as is_new from (
+        select record_key, {{ label_column }} as label from {{ records }}
+        except
+        select record_key, label from {{ state_table('labels') }}) as came
+    union all
+    select record_key, label, false from (
+        select record_key, label from {{ state_table('labels') }}
+        except
+        select record_key, {{ label_column }} from {{ records }}) as went
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A post-hook: keep the links and labels this build clustered (see incremental_components):
+    the changes compare_component_state found applied to the kept ones, or (a full build) all
+    of them copied. -#}
 {% macro keep_component_state(records, edges, label_column='anchor_label') -%}
+    {%- if components_are_incremental() -%}
+    {%- for kind, value in [('links', 'linked_record_key'), ('labels', 'label')] %}
+    delete from {{ state_table(kind) }} as kept
+    where exists (
+        select 1 from {{ state_table('changed_' ~ kind) }} as changed
+        where not changed.is_new and changed.record_key = kept.record_key
+            and changed.{{ value }} = kept.{{ value }});
+    insert into {{ state_table(kind) }} (record_key, {{ value }})
+    select record_key, {{ value }} from {{ state_table('changed_' ~ kind) }} where is_new;
+    drop table {{ state_table('changed_' ~ kind) }};
+    {%- endfor %}
+    select 1
+    {%- else -%}
     drop table if exists {{ state_table('links') }};
     create table {{ state_table('links') }} as
         select record_key, linked_record_key from {{ edges }};
     drop table if exists {{ state_table('labels') }};
     create table {{ state_table('labels') }} as
         select record_key, {{ label_column }} as label from {{ records }}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- `components` (record_key, anchor_record_key) for every record of `records`, like
@@ -93,7 +141,9 @@ component_labels_{{ hop }} as (
     same components as a full build.
 
     In a model materialized incremental (unique_key record_key, delete+insert), `components`
-    holds only the reworked records: the build replaces their rows and keeps every other. -#}
+    holds only the reworked records: the build replaces their rows and keeps every other.
+    The model's hooks: compare_component_state (pre) and keep_component_state (post), on the
+    same `records` and `edges`. -#}
 {% macro incremental_components(records, edges, hops, anchor_column,
                                 label_column='anchor_label') -%}
 {%- if not components_are_incremental() -%}
@@ -103,24 +153,13 @@ previous_components as (
     select record_key, {{ anchor_column }} as anchor_record_key from {{ this }}
 ),
 
+-- the links and labels that came or went (compare_component_state, the model's pre-hook)
 changed_links as (
-    (select record_key, linked_record_key from {{ edges }}
-     except
-     select record_key, linked_record_key from {{ state_table('links') }})
-    union all
-    (select record_key, linked_record_key from {{ state_table('links') }}
-     except
-     select record_key, linked_record_key from {{ edges }})
+    select record_key, linked_record_key from {{ state_table('changed_links') }}
 ),
 
 changed_labels as (
-    (select record_key, {{ label_column }} as label from {{ records }}
-     except
-     select record_key, label from {{ state_table('labels') }})
-    union all
-    (select record_key, label from {{ state_table('labels') }}
-     except
-     select record_key, {{ label_column }} from {{ records }})
+    select record_key, label from {{ state_table('changed_labels') }}
 ),
 
 touched as (

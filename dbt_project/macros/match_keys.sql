@@ -19,8 +19,15 @@
     {{ return(keys.incorporate(path={'identifier': keys.identifier ~ '__changes'})) }}
 {%- endmacro %}
 
-{#- The (record_key, match_rule, match_value) rows of every order_invoice key. -#}
+{#- The (record_key, match_rule, match_value) rows of every order_invoice key (none when the
+    rule is not in `identity_rules`: the orders and invoices are not read). -#}
 {% macro order_invoice_keys_sql(records, orders, invoices) -%}
+    {%- if 'order_invoice' not in var('identity_rules') -%}
+    select cast(null as {{ dbt.type_string() }}) as record_key,
+        cast(null as {{ dbt.type_string() }}) as match_rule,
+        cast(null as {{ dbt.type_string() }}) as match_value
+    where 1 = 0
+    {%- else %}
     with
     person_erp_contacts as (
         -- an account billed for many buyers (a shop's cash-sale account) names no person
@@ -49,6 +56,7 @@
     from order_invoices
     union
     select erp_record_key, 'order_invoice', contact_id from order_invoices
+    {%- endif %}
 {%- endmacro %}
 
 {#- Pre-hook of int_customer_match_keys: which records to rekey, the order_invoice keys now;

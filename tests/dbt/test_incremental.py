@@ -7,6 +7,7 @@ edited as a later extract would leave them, then `dbt run -s order_lines` runs t
 
 from __future__ import annotations
 
+import json
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -186,6 +187,17 @@ def test_incremental_clusters_equal_clustering_everything(built: BuiltWorld,
     for model in ("int_customer_rule_clusters", "int_customer_clusters"):
         # the build reworked only what changed (the previous rows were read)
         assert "previous_components" in (compiled / f"{model}.sql").read_text(), model
+    # the kept links and labels had this build's changes applied: they are what was clustered
+    labels = set(_rows(warehouse, "select record_key, anchor_label"
+                                  " from intermediate.int_customer_records"))
+    for model, edges in (("int_customer_rule_clusters", "int_customer_key_edges"),
+                         ("int_customer_clusters", "int_customer_match_edges")):
+        assert set(_rows(warehouse, "select record_key, linked_record_key"
+                                    f" from intermediate.{model}__links")) == set(_rows(
+            warehouse, f"select record_key, linked_record_key from intermediate.{edges}"))
+        assert set(_rows(warehouse, f"select * from intermediate.{model}__labels")) == labels
+    assert _rows(warehouse, "select count(*) from information_schema.tables"
+                            " where table_name like '%__changed_l%'") == [(0,)]
     reworked = {table: sorted(_rows(warehouse, f"select * from {table}")) for table in CLUSTERS}
     full = dbt("run", "--select", "int_customer_rule_clusters", "int_customer_clusters",
                "--full-refresh", root=tmp_path, warehouse=warehouse)
@@ -374,6 +386,27 @@ def test_incremental_keys_and_links_equal_a_full_refresh(built: BuiltWorld,
     assert not any(key[1] == "order_invoice" and key[2] == unnamed for key in keys)
     assert any(key[0] == people["new"] for key in keys)
     assert any(key[1] == "order_invoice" and key[2] == rebilled for key in keys_before)
+
+
+def test_a_disabled_order_invoice_rule_reads_no_orders_and_drops_its_keys(
+        built: BuiltWorld, tmp_path: Path) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built.warehouse, warehouse)
+    assert any(key[1] == "order_invoice" for key in _rows(warehouse, KEYS))
+    rules = ["crm_erp_reference", "email", "phone_last_name", "phone_first_name",
+             "name_postcode", "address_last_name", "address_first_name"]
+
+    run = dbt("run", "--select", "int_customer_match_keys", "int_customer_key_edges",
+              "--vars", json.dumps({"identity_rules": rules}), root=tmp_path,
+              warehouse=warehouse)
+    assert run.returncode == 0, run.stdout[-3000:]
+
+    assert not any(key[1] == "order_invoice" for key in _rows(warehouse, KEYS))
+    assert not any(link[2] == "order_invoice" for link in _rows(warehouse, LINKS))
+    # the keys' pre-hook computed no order_invoice groups: orders and invoices were not read
+    log = (tmp_path / "logs" / "dbt.log").read_text()
+    hook = log[log.index("int_customer_match_keys__order_invoice\" as"):][:2000]
+    assert "stg_shop__orders" not in hook and "stg_erp__invoices" not in hook
 
 
 # -- sync feeds: incremental by customer, entangled customers together --------------------------

@@ -6,8 +6,11 @@
     build clusters again only the records a changed link or label touches and the customers
     they were in, and replaces their rows; `--full-refresh` clusters everything. -#}
 {{ config(materialized='incremental', unique_key='record_key',
-    incremental_strategy='delete+insert', post_hook="{{ keep_component_state(
-    ref('int_customer_records'), ref('int_customer_match_edges')) }}") }}
+    incremental_strategy='delete+insert',
+    pre_hook="{{ compare_component_state(ref('int_customer_records'),
+                                         ref('int_customer_match_edges')) }}",
+    post_hook="{{ keep_component_state(ref('int_customer_records'),
+                                       ref('int_customer_match_edges')) }}") }}
 
 with
 

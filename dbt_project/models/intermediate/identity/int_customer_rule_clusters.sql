@@ -3,8 +3,11 @@
     clusters (int_customer_pairs_decided): which systems a cluster already holds, and whether
     a record is alone. Only what changed is clustered again, as int_customer_clusters. -#}
 {{ config(materialized='incremental', unique_key='record_key',
-    incremental_strategy='delete+insert', post_hook="{{ keep_component_state(
-    ref('int_customer_records'), ref('int_customer_key_edges')) }}") }}
+    incremental_strategy='delete+insert',
+    pre_hook="{{ compare_component_state(ref('int_customer_records'),
+                                         ref('int_customer_key_edges')) }}",
+    post_hook="{{ keep_component_state(ref('int_customer_records'),
+                                       ref('int_customer_key_edges')) }}") }}
 
 with
 
