@@ -24,11 +24,14 @@
 
     A model whose rows for one customer also depend on other customers (a sync feed that gives
     an e-mail two customers share to one of them) passes `entangled`: a macro giving
-    (customer_id, value) rows, every value a row could share with another customer's, of every
-    customer or of those `only` (a query of customer ids) lists. A customer's values come from
-    its own records, so a row changes only when a customer holding one of its values changes:
-    the customers holding a value a logged customer holds now, or held at the last build (the
-    values are kept in `<model>__values`), are reworked too. -#}
+    (customer_id, value, reads_others) rows, every value a row could share with another
+    customer's, of every customer or of those `only` (a query of customer ids) lists;
+    `reads_others` says whether the customer's own row depends on who else holds the value
+    (a new Xero contact's name does; an existing contact keeps its name, which others' rows
+    read). A customer's values come from its own records, so a row changes only when a customer
+    holding one of the values it reads changes: the customers reading a value a logged customer
+    holds now, or held at the last build (the values are kept in `<model>__shared`), are
+    reworked too. -#}
 
 {#- The members of every golden customer: (record_key, customer_id, load_id). -#}
 {% macro customer_members_sql() -%}
@@ -59,7 +62,7 @@
 {%- endmacro %}
 
 {% macro customer_state_kinds(entangled) -%}
-    {{ return(['consumed', 'values'] if entangled else ['consumed']) }}
+    {{ return(['consumed', 'shared'] if entangled else ['consumed']) }}
 {%- endmacro %}
 
 {% macro forget_changed_customers(key='customer_id', entangled=none) -%}
@@ -83,16 +86,16 @@
     drop table if exists {{ state_table('values_now') }};
     create table {{ state_table('values_now') }} as
     {{ entangled(only='select customer_id from ' ~ logged) }};
-    {#- and every customer holding a value a logged one holds now or held at the last build -#}
+    {#- and every customer reading a value a logged one holds now or held at the last build -#}
     drop table if exists {{ state_table('changed') }};
     create table {{ state_table('changed') }} as
     select customer_id from {{ logged }}
     union
-    select kept.customer_id from {{ state_table('values') }} as kept
-    where kept.value in (
+    select kept.customer_id from {{ state_table('shared') }} as kept
+    where kept.reads_others and kept.value in (
         select value from {{ state_table('values_now') }}
         union
-        select value from {{ state_table('values') }}
+        select value from {{ state_table('shared') }}
         where customer_id in (select customer_id from {{ logged }}));
     {%- endif %}
     delete from {{ this }}
@@ -119,13 +122,13 @@
     {%- if entangled %}
     {%- if state_is_kept(customer_state_kinds(entangled)) %}
     {#- the logged customers' values replace what was kept of them -#}
-    delete from {{ state_table('values') }}
+    delete from {{ state_table('shared') }}
     where customer_id in (select customer_id from {{ state_table('logged') }});
-    insert into {{ state_table('values') }}
-    select customer_id, value from {{ state_table('values_now') }};
+    insert into {{ state_table('shared') }}
+    select customer_id, value, reads_others from {{ state_table('values_now') }};
     {%- else %}
-    drop table if exists {{ state_table('values') }};
-    create table {{ state_table('values') }} as
+    drop table if exists {{ state_table('shared') }};
+    create table {{ state_table('shared') }} as
     {{ entangled() }};
     {%- endif %}
     drop table if exists {{ state_table('logged') }};
@@ -136,8 +139,9 @@
     select coalesce(max(changed_at), {{ build_started_at() }}) as consumed_at
     from {{ ref('int_customer_changes') }};
     drop table if exists {{ state_table('changed') }};
-    {#- what the models kept before: members, record customers, entangled customers -#}
-    {%- for kind in ['members', 'customers', 'entangled'] %}
+    {#- what the models kept before: members, record customers, entangled customers, values
+        without who reads them -#}
+    {%- for kind in ['members', 'customers', 'entangled', 'values'] %}
     drop table if exists {{ state_table(kind) }};
     {%- endfor %}
     select 1

@@ -72,7 +72,7 @@ def test_the_replay_builds_every_relation_dbt_built_with_the_same_rows(
         ("intermediate", "int_customer_changes__members"),
         *{("marts", f"{model}__consumed")
           for model in ("customers", "customer_xref", "customer_field_conflicts", *feeds)},
-        *{("marts", f"{feed}__values") for feed in feeds},
+        *{("marts", f"{feed}__shared") for feed in feeds},
         ("marts", "orders__consumed"), ("marts", "invoices__consumed"),
         ("intermediate", "int_customer_match_keys__changes")}
     assert hook_state <= built.keys()
