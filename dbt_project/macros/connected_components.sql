@@ -78,31 +78,25 @@ component_labels_{{ hop }} as (
     the post-hook applies them to the kept state. -#}
 {% macro compare_component_state(records, edges, label_column='anchor_label') -%}
     {%- if components_are_incremental() -%}
-    drop table if exists {{ state_table('changed_links') }};
-    create table {{ state_table('changed_links') }} as
-    select record_key, linked_record_key, true as is_new from (
-        select record_key, linked_record_key from {{ edges }}
+    {%- for kind, value, now in [
+        ('links', 'linked_record_key',
+         'select record_key, linked_record_key from ' ~ edges),
+        ('labels', 'label',
+         'select record_key, ' ~ label_column ~ ' as label from ' ~ records)] %}
+    drop table if exists {{ state_table('changed_' ~ kind) }};
+    create table {{ state_table('changed_' ~ kind) }} as
+    select record_key, {{ value }}, true as is_new from (
+        {{ now }}
         except
-        select record_key, linked_record_key from {{ state_table('links') }}) as came
+        select record_key, {{ value }} from {{ state_table(kind) }}) as came
     union all
-    select record_key, linked_record_key, false from (
-        select record_key, linked_record_key from {{ state_table('links') }}
+    select record_key, {{ value }}, false from (
+        select record_key, {{ value }} from {{ state_table(kind) }}
         except
-        select record_key, linked_record_key from {{ edges }}) as went;
-    drop table if exists {{ state_table('changed_labels') }};
-    create table {{ state_table('changed_labels') }} as
-    select record_key, label, true as is_new from (
-        select record_key, {{ label_column }} as label from {{ records }}
-        except
-        select record_key, label from {{ state_table('labels') }}) as came
-    union all
-    select record_key, label, false from (
-        select record_key, label from {{ state_table('labels') }}
-        except
-        select record_key, {{ label_column }} from {{ records }}) as went
-    {%- else -%}
+        {{ now }}) as went;
+    {%- endfor %}
+    {%- endif %}
     select 1
-    {%- endif -%}
 {%- endmacro %}
 
 {#- A post-hook: keep the links and labels this build clustered (see incremental_components):
