@@ -72,17 +72,23 @@ component_labels_{{ hop }} as (
     {{ return(state_is_kept(['links', 'labels'])) }}
 {%- endmacro %}
 
+{#- What a model clustering with incremental_components keeps (`<model>__<kind>`): per kind,
+    its value column and the query of what this build clusters. -#}
+{% macro component_state(records, edges, label_column='anchor_label') -%}
+    {{ return([
+        ('links', 'linked_record_key',
+         'select record_key, linked_record_key from ' ~ edges),
+        ('labels', 'label',
+         'select record_key, ' ~ label_column ~ ' as label from ' ~ records)]) }}
+{%- endmacro %}
+
 {#- A pre-hook of a model clustering with incremental_components: the links and the labels that
     came or went since the last build, compared with the kept ones once (`__changed_links`,
     `__changed_labels`, each row flagged is_new or gone). The model reworks what they touch;
     the post-hook applies them to the kept state. -#}
 {% macro compare_component_state(records, edges, label_column='anchor_label') -%}
     {%- if components_are_incremental() -%}
-    {%- for kind, value, now in [
-        ('links', 'linked_record_key',
-         'select record_key, linked_record_key from ' ~ edges),
-        ('labels', 'label',
-         'select record_key, ' ~ label_column ~ ' as label from ' ~ records)] %}
+    {%- for kind, value, now in component_state(records, edges, label_column) %}
     drop table if exists {{ state_table('changed_' ~ kind) }};
     create table {{ state_table('changed_' ~ kind) }} as
     select record_key, {{ value }}, true as is_new from (
@@ -104,7 +110,7 @@ component_labels_{{ hop }} as (
     of them copied. -#}
 {% macro keep_component_state(records, edges, label_column='anchor_label') -%}
     {%- if components_are_incremental() -%}
-    {%- for kind, value in [('links', 'linked_record_key'), ('labels', 'label')] %}
+    {%- for kind, value, _ in component_state(records, edges, label_column) %}
     delete from {{ state_table(kind) }} as kept
     where exists (
         select 1 from {{ state_table('changed_' ~ kind) }} as changed
@@ -114,15 +120,13 @@ component_labels_{{ hop }} as (
     select record_key, {{ value }} from {{ state_table('changed_' ~ kind) }} where is_new;
     drop table {{ state_table('changed_' ~ kind) }};
     {%- endfor %}
-    select 1
     {%- else -%}
-    drop table if exists {{ state_table('links') }};
-    create table {{ state_table('links') }} as
-        select record_key, linked_record_key from {{ edges }};
-    drop table if exists {{ state_table('labels') }};
-    create table {{ state_table('labels') }} as
-        select record_key, {{ label_column }} as label from {{ records }}
-    {%- endif -%}
+    {%- for kind, _, now in component_state(records, edges, label_column) %}
+    drop table if exists {{ state_table(kind) }};
+    create table {{ state_table(kind) }} as {{ now }};
+    {%- endfor %}
+    {%- endif %}
+    select 1
 {%- endmacro %}
 
 {#- `components` (record_key, anchor_record_key) for every record of `records`, like
