@@ -268,6 +268,46 @@ def test_marts_by_customer_rework_only_the_changed_customers(built: BuiltWorld,
                             " where table_name like '%\\_\\_changed' escape '\\'") == [(0,)]
 
 
+def test_contracted_not_null_columns_refuse_a_null_after_an_incremental_build(
+        built: BuiltWorld, tmp_path: Path) -> None:
+    # a not-null column of an enforced contract carries no not_null data test: the table
+    # itself must refuse the null, also once incremental builds have appended to it
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built.warehouse, warehouse)
+    _change_raw_people(warehouse)
+    run = dbt("run", "--select", "+customers", *BY_CUSTOMER, "sync_crm__contacts",
+              "sync_erp__contacts", "sync_shop__customers", root=tmp_path, warehouse=warehouse)
+    assert run.returncode == 0, run.stdout[-3000:]
+    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
+    held = [(node["schema"], node["alias"], column)
+            for node in manifest["nodes"].values()
+            if node["resource_type"] == "model"
+            and node["config"].get("contract", {}).get("enforced")
+            for column, spec in node["columns"].items()
+            if any(c["type"] == "not_null" for c in spec.get("constraints", []))]
+    assert {"customers", "sync_erp__contacts"} <= {table for _, table, _ in held}
+    con = duckdb.connect(str(warehouse))
+    try:
+        declared = set(con.execute("select table_name, unnest(constraint_column_names)"
+                                   " from duckdb_constraints()"
+                                   " where constraint_type = 'NOT NULL'").fetchall())
+        refused = []
+        for schema, table, column in held:
+            try:
+                con.execute(f'update {schema}."{table}" set "{column}" = null'
+                            f' where rowid = (select min(rowid) from {schema}."{table}")')
+            except duckdb.ConstraintException:
+                refused.append((table, column))
+        empty = {table for schema, table in {(s, t) for s, t, _ in held}
+                 if con.execute(f'select count(*) from {schema}."{table}"').fetchone() == (0,)}
+    finally:
+        con.close()
+    # a row the update could reach is refused; an empty table declares the constraint
+    missing = [(t, c) for _, t, c in held
+               if (t, c) not in refused and not (t in empty and (t, c) in declared)]
+    assert not missing, missing
+
+
 def test_a_mart_left_out_of_a_build_catches_up_from_the_change_log(built: BuiltWorld,
                                                                     tmp_path: Path) -> None:
     warehouse = tmp_path / "warehouse.duckdb"
