@@ -239,7 +239,7 @@ def record_hashes(features: pa.Table) -> pa.Table:
 
     >>> table = pa.table({"record_key": ["a", "b"], "x": ["1", None]})
     >>> hashes = record_hashes(table).to_pydict()
-    >>> hashes["record_key"], len(set(hashes["features_hash"]))
+    >>> sorted(hashes["record_key"]), len(set(hashes["features_hash"]))
     (['a', 'b'], 2)
     """
     import duckdb
@@ -249,8 +249,8 @@ def record_hashes(features: pa.Table) -> pa.Table:
     con = duckdb.connect()
     try:
         con.register("features", features)
-        return con.sql(f"select record_key, md5({digest}) as features_hash from features"
-                       " order by record_key").to_arrow_table()
+        return con.sql(f"select record_key, md5({digest}) as features_hash"
+                       " from features").to_arrow_table()
     finally:
         con.close()
 
@@ -427,6 +427,22 @@ def keep_state(session: Any, this: Any, current: str, model_json: str | None,
     session.unregister("__goldloop_hashes")
 
 
+def update_hashes(session: Any, this: Any, hashes: pa.Table, stale: pa.Table) -> None:
+    """The kept record hashes after a scoring of the ``stale`` keys (changed or gone): theirs
+    replaced by ``hashes``' (none for a gone record); the others' stay as they are."""
+    _, records_table = state_names(this)
+    session.register("__goldloop_hashes", hashes)
+    session.register("__goldloop_stale", stale)
+    try:
+        session.execute(f"delete from {records_table}"
+                        " where record_key in (select record_key from __goldloop_stale)")
+        session.execute(f"insert into {records_table} select * from __goldloop_hashes"
+                        " where record_key in (select record_key from __goldloop_stale)")
+    finally:
+        session.unregister("__goldloop_stale")
+        session.unregister("__goldloop_hashes")
+
+
 def changed_records(session: Any, this: Any, hashes: pa.Table) -> tuple[list[str], list[str]]:
     """Keys whose hash is new or different, and keys scored last time that are gone."""
     _, records_table = state_names(this)
@@ -471,5 +487,5 @@ def model(dbt: Any, session: Any) -> pa.Table:
     """)
     session.unregister("__goldloop_stale")
     pairs = score_changed(features, changed, model_json, candidate_threshold, memory_limit)
-    keep_state(session, dbt.this, current, model_json, hashes)
+    update_hashes(session, dbt.this, hashes, stale)
     return pairs
