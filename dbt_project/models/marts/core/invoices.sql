@@ -12,16 +12,20 @@
 with
 
 invoices as (
-    select * from {{ ref('stg_erp__invoices') }} as invoices
-    where invoices.is_sales_invoice
+    select * from {{ ref('stg_erp__invoices') }}
+    where is_sales_invoice
     {%- if is_incremental() %}
-        and ({{ changed_since_last_build('invoices.updated_at', 'updated_at') }}
-            or invoices.contact_id in (
-                {{ records_with_new_customer(ref('customer_xref'), 'erp') }})
-            or invoices.reference in (
-                select changed_orders.order_reference from {{ ref('stg_shop__orders') }}
-                    as changed_orders
-                where {{ changed_since_last_build('changed_orders.updated_at', 'updated_at') }}))
+        -- picked on the few columns the choice reads (as in orders)
+        and invoice_id in (
+            select invoices.invoice_id from {{ ref('stg_erp__invoices') }} as invoices
+            where {{ changed_since_last_build('invoices.updated_at', 'updated_at') }}
+                or invoices.contact_id in (
+                    {{ records_with_new_customer(ref('customer_xref'), 'erp') }})
+                or invoices.reference in (
+                    select changed_orders.order_reference from {{ ref('stg_shop__orders') }}
+                        as changed_orders
+                    where {{ changed_since_last_build('changed_orders.updated_at',
+                                                      'updated_at') }}))
     {%- endif %}
 ),
 
