@@ -9,7 +9,7 @@ source as (
     {{ source_or_empty('crm', 'associations', {
         'from_type': 'varchar', 'from_id': 'varchar', 'to_type': 'varchar', 'to_id': 'varchar',
         'type': 'varchar', 'type_id': 'bigint', 'category': 'varchar', 'label': 'varchar',
-        '_goldloop_replaced': 'boolean'
+        '_goldloop_replaced': 'boolean', '_dlt_load_id': 'varchar'
     }) }}
 ),
 
@@ -23,7 +23,8 @@ final as (
         type as association_type,
         cast(type_id as {{ dbt.type_string() }}) as association_type_id,
         category as association_category,
-        label as association_label
+        label as association_label,
+        _dlt_load_id as load_id
     from source
     where from_type = '{{ from_type }}' and not coalesce(_goldloop_replaced, false)
 )

@@ -2,7 +2,7 @@ with
 
 source as (
     {{ source_or_empty('crm', 'deals', {
-        'id': 'varchar', 'created_at': 'timestamp with time zone',
+        '_dlt_load_id': 'varchar', 'id': 'varchar', 'created_at': 'timestamp with time zone',
         'updated_at': 'timestamp with time zone', 'archived': 'boolean',
         'archived_at': 'timestamp with time zone', '_goldloop_deleted': 'boolean',
         'dealname': 'varchar', 'amount': 'varchar', 'dealstage': 'varchar',
@@ -26,7 +26,8 @@ final as (
         {{ to_utc("nullif(trim(closedate), '')") }} as closed_at,
         {{ to_utc('created_at') }} as created_at,
         {{ to_utc('updated_at') }} as updated_at,
-        {{ to_utc('archived_at') }} as archived_at
+        {{ to_utc('archived_at') }} as archived_at,
+        _dlt_load_id as load_id
     from source
 )
 

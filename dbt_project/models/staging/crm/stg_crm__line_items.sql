@@ -2,7 +2,7 @@ with
 
 source as (
     {{ source_or_empty('crm', 'line_items', {
-        'id': 'varchar', 'created_at': 'timestamp with time zone',
+        '_dlt_load_id': 'varchar', 'id': 'varchar', 'created_at': 'timestamp with time zone',
         'updated_at': 'timestamp with time zone', 'archived': 'boolean',
         'archived_at': 'timestamp with time zone', '_goldloop_deleted': 'boolean',
         'name': 'varchar', 'quantity': 'varchar', 'price': 'varchar', 'amount': 'varchar',
@@ -22,7 +22,8 @@ final as (
         coalesce(_goldloop_deleted, false) as is_deleted,
         {{ to_utc('created_at') }} as created_at,
         {{ to_utc('updated_at') }} as updated_at,
-        {{ to_utc('archived_at') }} as archived_at
+        {{ to_utc('archived_at') }} as archived_at,
+        _dlt_load_id as load_id
     from source
 )
 

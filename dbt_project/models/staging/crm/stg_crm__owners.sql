@@ -2,7 +2,7 @@ with
 
 source as (
     {{ source_or_empty('crm', 'owners', {
-        'id': 'varchar', 'email': 'varchar', 'first_name': 'varchar', 'last_name': 'varchar',
+        '_dlt_load_id': 'varchar', 'id': 'varchar', 'email': 'varchar', 'first_name': 'varchar', 'last_name': 'varchar',
         'user_id': 'bigint', 'created_at': 'timestamp with time zone',
         'updated_at': 'timestamp with time zone', 'archived': 'boolean',
         '_goldloop_deleted': 'boolean'
@@ -19,7 +19,8 @@ final as (
         coalesce(archived, false) as is_archived,
         coalesce(_goldloop_deleted, false) as is_deleted,
         {{ to_utc('created_at') }} as created_at,
-        {{ to_utc('updated_at') }} as updated_at
+        {{ to_utc('updated_at') }} as updated_at,
+        _dlt_load_id as load_id
     from source
 )
 

@@ -2,7 +2,7 @@ with
 
 source as (
     {{ source_or_empty('erp', 'credit_notes', {
-        'credit_note_id': 'varchar', 'contact__contact_id': 'varchar',
+        '_dlt_load_id': 'varchar', 'credit_note_id': 'varchar', 'contact__contact_id': 'varchar',
         'credit_note_number': 'varchar', 'reference': 'varchar', 'type': 'varchar',
         'status': 'varchar', 'currency_code': 'varchar', 'total': 'decimal(18, 2)',
         'remaining_credit': 'decimal(18, 2)', '_goldloop_deleted': 'boolean',
@@ -23,7 +23,8 @@ final as (
         cast(remaining_credit as decimal(18, 2)) as remaining_credit,
         coalesce(_goldloop_deleted, false) as is_deleted,
         cast({{ to_utc('date') }} as date) as credit_note_date,
-        {{ to_utc('updated_date_utc') }} as updated_at
+        {{ to_utc('updated_date_utc') }} as updated_at,
+        _dlt_load_id as load_id
     from source
 )
 

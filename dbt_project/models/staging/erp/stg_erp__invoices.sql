@@ -2,7 +2,7 @@ with
 
 source as (
     {{ source_or_empty('erp', 'invoices', {
-        'invoice_id': 'varchar', '_dlt_id': 'varchar', 'contact__contact_id': 'varchar',
+        '_dlt_load_id': 'varchar', 'invoice_id': 'varchar', '_dlt_id': 'varchar', 'contact__contact_id': 'varchar',
         'invoice_number': 'varchar', 'reference': 'varchar', 'type': 'varchar',
         'status': 'varchar', 'currency_code': 'varchar', 'sub_total': 'decimal(18, 2)',
         'total_tax': 'decimal(18, 2)', 'total': 'decimal(18, 2)',
@@ -33,7 +33,8 @@ final as (
         coalesce(_goldloop_deleted, false) as is_deleted,
         cast({{ to_utc('date') }} as date) as invoice_date,
         cast({{ to_utc('due_date') }} as date) as due_date,
-        {{ to_utc('updated_date_utc') }} as updated_at
+        {{ to_utc('updated_date_utc') }} as updated_at,
+        _dlt_load_id as load_id
     from source
 )
 

@@ -2,7 +2,7 @@ with
 
 source as (
     {{ source_or_empty('erp', 'items', {
-        'item_id': 'varchar', 'code': 'varchar', 'name': 'varchar', 'description': 'varchar',
+        '_dlt_load_id': 'varchar', 'item_id': 'varchar', 'code': 'varchar', 'name': 'varchar', 'description': 'varchar',
         'sales_details__unit_price': 'decimal(18, 2)', 'is_sold': 'boolean',
         '_goldloop_deleted': 'boolean', 'updated_date_utc': 'timestamp with time zone'
     }) }}
@@ -17,7 +17,8 @@ final as (
         cast(sales_details__unit_price as decimal(18, 2)) as unit_price,
         coalesce(is_sold, false) as is_sold,
         coalesce(_goldloop_deleted, false) as is_deleted,
-        {{ to_utc('updated_date_utc') }} as updated_at
+        {{ to_utc('updated_date_utc') }} as updated_at,
+        _dlt_load_id as load_id
     from source
 )
 

@@ -2,7 +2,7 @@ with
 
 source as (
     {{ source_or_empty('erp', 'payments', {
-        'payment_id': 'varchar', 'invoice__invoice_id': 'varchar',
+        '_dlt_load_id': 'varchar', 'payment_id': 'varchar', 'invoice__invoice_id': 'varchar',
         'invoice__invoice_number': 'varchar', 'payment_type': 'varchar', 'status': 'varchar',
         'reference': 'varchar', 'amount': 'decimal(18, 2)', 'is_reconciled': 'boolean',
         '_goldloop_deleted': 'boolean', 'date': 'timestamp with time zone',
@@ -22,7 +22,8 @@ final as (
         coalesce(is_reconciled, false) as is_reconciled,
         coalesce(_goldloop_deleted, false) as is_deleted,
         cast({{ to_utc('date') }} as date) as payment_date,
-        {{ to_utc('updated_date_utc') }} as updated_at
+        {{ to_utc('updated_date_utc') }} as updated_at,
+        _dlt_load_id as load_id
     from source
 )
 

@@ -2,7 +2,7 @@ with
 
 source as (
     {{ source_or_empty('hr', 'employees', {
-        'id': 'varchar', 'employee_number': 'varchar', 'supervisor_e_id': 'varchar',
+        '_dlt_load_id': 'varchar', 'id': 'varchar', 'employee_number': 'varchar', 'supervisor_e_id': 'varchar',
         'first_name': 'varchar', 'last_name': 'varchar', 'preferred_name': 'varchar',
         'display_name': 'varchar', 'work_email': 'varchar', 'supervisor_email': 'varchar',
         'department': 'varchar', 'division': 'varchar', 'location': 'varchar',
@@ -33,7 +33,8 @@ final as (
         coalesce(_goldloop_deleted, false) as is_deleted,
         cast(hire_date as date) as hire_date,
         cast(termination_date as date) as termination_date,
-        {{ to_utc('last_changed') }} as updated_at
+        {{ to_utc('last_changed') }} as updated_at,
+        _dlt_load_id as load_id
     from source
 )
 

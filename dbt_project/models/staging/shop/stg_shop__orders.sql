@@ -2,7 +2,7 @@ with
 
 source as (
     {{ source_or_empty('shop', 'orders', {
-        'record_id': 'varchar', '_dlt_id': 'varchar', 'shop': 'varchar', 'id': 'bigint',
+        '_dlt_load_id': 'varchar', 'record_id': 'varchar', '_dlt_id': 'varchar', 'shop': 'varchar', 'id': 'bigint',
         'customer_record_id': 'varchar', 'name': 'varchar', 'order_number': 'bigint',
         'email': 'varchar', 'currency': 'varchar', 'financial_status': 'varchar',
         'subtotal_price': 'decimal(18, 2)', 'total_tax': 'decimal(18, 2)',
@@ -36,7 +36,8 @@ final as (
         {{ to_utc('created_at') }} as ordered_at,
         {{ to_utc('cancelled_at') }} as cancelled_at,
         {{ to_utc('closed_at') }} as closed_at,
-        {{ to_utc('updated_at') }} as updated_at
+        {{ to_utc('updated_at') }} as updated_at,
+        _dlt_load_id as load_id
     from source
 )
 

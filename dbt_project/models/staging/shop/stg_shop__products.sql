@@ -2,7 +2,7 @@ with
 
 source as (
     {{ source_or_empty('shop', 'products', {
-        'record_id': 'varchar', '_dlt_id': 'varchar', 'shop': 'varchar', 'id': 'bigint',
+        '_dlt_load_id': 'varchar', 'record_id': 'varchar', '_dlt_id': 'varchar', 'shop': 'varchar', 'id': 'bigint',
         'title': 'varchar', 'handle': 'varchar', 'status': 'varchar',
         '_goldloop_deleted': 'boolean', 'created_at': 'timestamp with time zone',
         'updated_at': 'timestamp with time zone'
@@ -20,7 +20,8 @@ final as (
         lower(status) as product_status,
         coalesce(_goldloop_deleted, false) as is_deleted,
         {{ to_utc('created_at') }} as created_at,
-        {{ to_utc('updated_at') }} as updated_at
+        {{ to_utc('updated_at') }} as updated_at,
+        _dlt_load_id as load_id
     from source
 )
 

@@ -1,0 +1,121 @@
+"""Data tests of staging views read the rows loaded since they last passed (macros/test_scope.sql).
+
+Works on copies of the shared 500-customer warehouse (see conftest.py), whose build passed
+every test: rows are written into the raw shop tables as a later dlt load would (a new load id),
+or edited in place (no new load), then the shop staging views are built and tested again.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+
+from tests.dbt.world import BuiltWorld, copy_project, dbt
+
+SELECT = ("--select", "stg_shop__orders", "stg_shop__order_lines",
+          "--exclude-resource-type", "unit_test")
+NEW_LOAD = "1900000000.000001"
+
+
+def _copy(built: BuiltWorld, tmp_path: Path) -> Path:
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built.warehouse, warehouse)
+    return warehouse
+
+
+def _execute(warehouse: Path, *statements: str) -> None:
+    con = duckdb.connect(str(warehouse))
+    try:
+        for statement in statements:
+            con.execute(statement)
+    finally:
+        con.close()
+
+
+def _failed_tests(result: subprocess.CompletedProcess[str]) -> set[str]:
+    """The tests a ``dbt build`` reported failing (their names)."""
+    return {line.split(" FAIL ")[1].split()[1] for line in result.stdout.splitlines()
+            if " FAIL " in line and " of " in line}
+
+
+def _load_order(warehouse: Path, *, record_id: str, name: str, financial_status: str) -> None:
+    """A new load writes an order (a copy of the first one under new keys) with one line."""
+    _execute(
+        warehouse,
+        f"""insert into raw_shop.orders by name
+            select * replace ('{record_id}' as record_id, 'row-{record_id}' as _dlt_id,
+                '{name}' as name, '{financial_status}' as financial_status,
+                '{NEW_LOAD}' as _dlt_load_id)
+            from raw_shop.orders order by record_id limit 1""",
+        f"""insert into raw_shop.orders__line_items by name
+            select * replace ('line-{record_id}' as record_id, 'row-{record_id}' as _dlt_parent_id,
+                'line-row-{record_id}' as _dlt_id)
+            from raw_shop.orders__line_items order by record_id limit 1""")
+
+
+def test_a_failing_staging_test_fails_every_build_until_its_rows_are_fixed(
+        built: BuiltWorld, tmp_path: Path) -> None:
+    warehouse = _copy(built, tmp_path)
+    _load_order(warehouse, record_id="demo/900001", name="#X900001", financial_status="bogus")
+    _execute(warehouse, "update raw_shop.orders__line_items set record_id = null "
+                        "where _dlt_parent_id = 'row-demo/900001'")
+
+    for _ in range(2):  # a failure is reported again: the rows stay in the test's scope
+        failing = dbt("build", *SELECT, root=tmp_path, warehouse=warehouse)
+        assert failing.returncode != 0
+        failed = _failed_tests(failing)
+        assert any(name.startswith("accepted_values_stg_shop__orders_financial_status")
+                   for name in failed), failing.stdout[-3000:]
+        # the line is in scope through its order, which the new load wrote
+        assert "not_null_stg_shop__order_lines_order_line_record_id" in failed
+
+    _execute(warehouse,
+             "update raw_shop.orders set financial_status = 'paid' where record_id = 'demo/900001'",
+             "update raw_shop.orders__line_items set record_id = 'line-demo/900001' "
+             "where _dlt_parent_id = 'row-demo/900001'")
+    fixed = dbt("build", *SELECT, root=tmp_path, warehouse=warehouse)
+    assert fixed.returncode == 0, fixed.stdout[-3000:]
+
+
+def test_a_new_row_repeating_a_key_already_tested_fails_unique(built: BuiltWorld,
+                                                                tmp_path: Path) -> None:
+    warehouse = _copy(built, tmp_path)
+    shop, name = built.query("select shop, name from raw_shop.orders order by record_id limit 1")[0]
+    # a new order whose reference (<shop>/<name>) an order of an earlier load already has
+    _load_order(warehouse, record_id="demo/900002", name=str(name), financial_status="paid")
+
+    result = dbt("build", *SELECT, root=tmp_path, warehouse=warehouse)
+
+    assert result.returncode != 0
+    assert "unique_stg_shop__orders_order_reference" in _failed_tests(result), (
+        f"{shop}/{name}", result.stdout[-3000:])
+
+
+def test_rows_passed_before_are_read_again_only_when_asked_or_the_view_changes(
+        built: BuiltWorld, tmp_path: Path) -> None:
+    warehouse = _copy(built, tmp_path)
+    # a row edited in place, not by a load: the tests passed over its load and skip it
+    _execute(warehouse, "update raw_shop.orders set financial_status = 'bogus' "
+                        "where record_id = (select min(record_id) from raw_shop.orders)")
+
+    scoped = dbt("build", *SELECT, root=tmp_path, warehouse=warehouse)
+    assert scoped.returncode == 0, scoped.stdout[-3000:]
+
+    everything = dbt("build", *SELECT, "--vars", "{full_tests: true}", root=tmp_path,
+                     warehouse=warehouse)
+    assert everything.returncode != 0
+    assert any(name.startswith("accepted_values_stg_shop__orders_financial_status")
+               for name in _failed_tests(everything))
+
+    # the view's definition changes (a filter that keeps every row): every row is read again
+    project = copy_project(tmp_path / "project")
+    view = project / "models" / "staging" / "shop" / "stg_shop__orders.sql"
+    view.write_text(view.read_text().replace("select * from final",
+                                             "select * from final where true"))
+    changed = dbt("build", *SELECT, root=tmp_path, warehouse=warehouse, project_dir=project)
+    assert changed.returncode != 0
+    assert any(name.startswith("accepted_values_stg_shop__orders_financial_status")
+               for name in _failed_tests(changed))
