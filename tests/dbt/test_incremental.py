@@ -17,6 +17,9 @@ import duckdb
 from tests.dbt.world import BuiltWorld, dbt
 
 LINES = "select * from marts.order_lines order by order_line_id"
+# the load ids the edits below stamp on the raw rows they change, as a dlt load does
+ORDERS_LOAD = "9999999999.000010"
+INVOICES_LOAD = "9999999999.000011"
 
 
 def _orders_with_lines(con: duckdb.DuckDBPyConnection, n: int) -> list[tuple[str, str]]:
@@ -45,23 +48,23 @@ def _change_raw_orders(warehouse: Path) -> dict[str, str]:
             where _dlt_id = (select min(_dlt_id) from raw_shop.orders__line_items
                              where _dlt_parent_id = ?)
         """, [changed_row])
-        con.execute("update raw_shop.orders set updated_at = ? + interval 1 hour "
-                    "where _dlt_id = ?", [latest[0], changed_row])
+        con.execute("update raw_shop.orders set updated_at = ? + interval 1 hour, "
+                    "_dlt_load_id = ? where _dlt_id = ?", [latest[0], ORDERS_LOAD, changed_row])
         # a line removed from an order
         con.execute("""
             delete from raw_shop.orders__line_items
             where _dlt_id = (select max(_dlt_id) from raw_shop.orders__line_items
                              where _dlt_parent_id = ?)
         """, [shrunk_row])
-        con.execute("update raw_shop.orders set updated_at = ? + interval 2 hour "
-                    "where _dlt_id = ?", [latest[0], shrunk_row])
+        con.execute("update raw_shop.orders set updated_at = ? + interval 2 hour, "
+                    "_dlt_load_id = ? where _dlt_id = ?", [latest[0], ORDERS_LOAD, shrunk_row])
         # a late change: loaded now, stamped a day before the latest order the mart holds
         con.execute("""
             update raw_shop.orders__line_items set price = 99.99
             where _dlt_parent_id = ?
         """, [late_row])
-        con.execute("update raw_shop.orders set updated_at = ? - interval 1 day "
-                    "where _dlt_id = ?", [latest[0], late_row])
+        con.execute("update raw_shop.orders set updated_at = ? - interval 1 day, "
+                    "_dlt_load_id = ? where _dlt_id = ?", [latest[0], ORDERS_LOAD, late_row])
     finally:
         con.close()
     return {"changed": changed, "shrunk": shrunk, "late": late}
@@ -537,6 +540,7 @@ FACTS = {
     "orders": "select * from marts.orders order by order_id",
     "invoices": "select * from marts.invoices order by invoice_id",
     "payments": "select * from marts.payments order by payment_id",
+    "orders_vs_invoices": "select * from marts.orders_vs_invoices order by break_id",
 }
 
 
@@ -557,11 +561,11 @@ def _change_raw_invoices(warehouse: Path) -> tuple[str, str]:
         assert latest is not None and late is not None and corrected is not None
         # the late invoice now names another order of the same shop (re-billed), stamped now
         con.execute("update raw_erp.invoices set reference = reference || '0',"
-                    " updated_date_utc = ? + interval 1 hour where reference = ?",
-                    [latest[0], late[0]])
+                    " updated_date_utc = ? + interval 1 hour, _dlt_load_id = ?"
+                    " where reference = ?", [latest[0], INVOICES_LOAD, late[0]])
         con.execute("update raw_erp.invoices set total = total + 10,"
-                    " updated_date_utc = ? + interval 2 hour where invoice_id = ?",
-                    [latest[0], corrected[0]])
+                    " updated_date_utc = ? + interval 2 hour, _dlt_load_id = ?"
+                    " where invoice_id = ?", [latest[0], INVOICES_LOAD, corrected[0]])
         con.execute("update raw_erp.payments set amount = amount + 1,"
                     " updated_date_utc = ? + interval 2 hour where invoice__invoice_id = ?",
                     [latest[0], corrected[0]])
@@ -578,12 +582,14 @@ def test_incremental_facts_equal_a_full_refresh(built: BuiltWorld, tmp_path: Pat
     _share_values(warehouse, "9999999999.000005")  # two customers merge: ids of facts move
     _change_raw_invoices(warehouse)
 
-    run = dbt("run", "--select", "+orders", "+invoices", "+payments", root=tmp_path,
-              warehouse=warehouse)
+    run = dbt("run", "--select", "+orders", "+invoices", "+payments", "+orders_vs_invoices",
+              root=tmp_path, warehouse=warehouse)
     assert run.returncode == 0, run.stdout[-3000:]
     compiled = tmp_path / "target" / "compiled" / "goldloop" / "models" / "marts" / "core"
     for model in ("orders", "invoices"):
         assert f"{model}__consumed" in (compiled / f"{model}.sql").read_text(), model
+    breaks = compiled.parent / "reconciliation" / "orders_vs_invoices.sql"
+    assert "orders_vs_invoices__reworked" in breaks.read_text()
     reworked = {model: _rows(warehouse, sql) for model, sql in FACTS.items()}
     full = dbt("run", "--select", *FACTS, "--full-refresh", root=tmp_path, warehouse=warehouse)
     assert full.returncode == 0, full.stdout[-3000:]

@@ -4,16 +4,27 @@
       invoice_amount_mismatch  an order's first invoice totals differently from the order
       duplicate_invoice        a second (third...) live invoice for the same order
     `system`/`record_id` name the record to fix, as the sandbox's breaks export does: the shop
-    order for a missing invoice, the ERP invoice otherwise. -#}
+    order for a missing invoice, the ERP invoice otherwise.
+
+    Incremental by order (macros/reworked_orders.sql): a build reworks the orders loaded since
+    the last one and those whose reference an invoice loaded since names now or named then. -#}
+{{ config(materialized='incremental', incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ forget_reworked_orders(ref('stg_shop__orders'), ref('stg_erp__invoices')) }}",
+    post_hook="{{ keep_reworked_orders_state(ref('stg_erp__invoices')) }}") }}
 with
 
 orders as (
-    select * from {{ ref('stg_shop__orders') }}
+    select * from {{ ref('stg_shop__orders') }} as orders
+    where {{ reworked_orders_only('orders.order_record_id') }}
 ),
 
 invoices as (
     select * from {{ ref('stg_erp__invoices') }}
     where is_sales_invoice
+    {%- if order_rework_is_kept() %}
+        and reference in (select order_reference from orders)
+    {%- endif %}
 ),
 
 -- every invoice of an order, first raised first; voided/deleted ones kept for the
