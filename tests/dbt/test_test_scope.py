@@ -119,3 +119,22 @@ def test_rows_passed_before_are_read_again_only_when_asked_or_the_view_changes(
     assert changed.returncode != 0
     assert any(name.startswith("accepted_values_stg_shop__orders_financial_status")
                for name in _failed_tests(changed))
+
+
+def test_a_table_created_again_has_every_row_read(built: BuiltWorld, tmp_path: Path) -> None:
+    """stg_crm__contacts is a table on DuckDB, incremental by load: its tests read the rows of
+    new loads, and every row once a full refresh has created the table again."""
+    warehouse = _copy(built, tmp_path)
+    # a raw row edited in place (no new load): the incremental table keeps its old row
+    _execute(warehouse, "update raw_crm.contacts set email = 'no-at-sign' "
+                        "where id = (select min(id) from raw_crm.contacts)")
+    rebuilt = dbt("run", "--select", "stg_crm__contacts", "--full-refresh", root=tmp_path,
+                  warehouse=warehouse)
+    assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
+
+    tested = dbt("test", "--select", "stg_crm__contacts", "--exclude-resource-type", "unit_test",
+                 root=tmp_path, warehouse=warehouse)
+
+    assert tested.returncode != 0
+    assert "goldloop_normalized_email_stg_crm__contacts_email" in _failed_tests(tested), (
+        tested.stdout[-3000:])
