@@ -70,7 +70,8 @@
 
 {#- A test's key: its id and its arguments. -#}
 {% macro test_key(test) -%}
-    {{ return(local_md5(test.unique_id ~ '|' ~ tojson(test.test_metadata.kwargs, sort_keys=true))) }}
+    {%- set arguments = tojson(test.test_metadata.kwargs, sort_keys=true) -%}
+    {{ return(local_md5(test.unique_id ~ '|' ~ arguments)) }}
 {%- endmacro %}
 
 {#- SQL: what `relation` is now: a digest of a view's definition, a table's object id (a
@@ -148,7 +149,8 @@
             {%- endset -%}
         {%- endif -%}
         {%- if where -%}
-            {{ return('(select * from ' ~ rows ~ ' as scoped_rows where ' ~ where ~ ') dbt_subquery') }}
+            {{ return('(select * from ' ~ rows ~ ' as scoped_rows where ' ~ where
+                ~ ') dbt_subquery') }}
         {%- endif -%}
         {{ return(rows ~ ' dbt_subquery') }}
     {%- endif -%}

@@ -2,7 +2,8 @@ with
 
 source as (
     {{ source_or_empty('crm', 'owners', {
-        '_dlt_load_id': 'varchar', 'id': 'varchar', 'email': 'varchar', 'first_name': 'varchar', 'last_name': 'varchar',
+        '_dlt_load_id': 'varchar',
+        'id': 'varchar', 'email': 'varchar', 'first_name': 'varchar', 'last_name': 'varchar',
         'user_id': 'bigint', 'created_at': 'timestamp with time zone',
         'updated_at': 'timestamp with time zone', 'archived': 'boolean',
         '_goldloop_deleted': 'boolean'

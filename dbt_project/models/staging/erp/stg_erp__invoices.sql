@@ -2,7 +2,8 @@ with
 
 source as (
     {{ source_or_empty('erp', 'invoices', {
-        '_dlt_load_id': 'varchar', 'invoice_id': 'varchar', '_dlt_id': 'varchar', 'contact__contact_id': 'varchar',
+        '_dlt_load_id': 'varchar',
+        'invoice_id': 'varchar', '_dlt_id': 'varchar', 'contact__contact_id': 'varchar',
         'invoice_number': 'varchar', 'reference': 'varchar', 'type': 'varchar',
         'status': 'varchar', 'currency_code': 'varchar', 'sub_total': 'decimal(18, 2)',
         'total_tax': 'decimal(18, 2)', 'total': 'decimal(18, 2)',

@@ -2,7 +2,8 @@ with
 
 source as (
     {{ source_or_empty('erp', 'items', {
-        '_dlt_load_id': 'varchar', 'item_id': 'varchar', 'code': 'varchar', 'name': 'varchar', 'description': 'varchar',
+        '_dlt_load_id': 'varchar',
+        'item_id': 'varchar', 'code': 'varchar', 'name': 'varchar', 'description': 'varchar',
         'sales_details__unit_price': 'decimal(18, 2)', 'is_sold': 'boolean',
         '_goldloop_deleted': 'boolean', 'updated_date_utc': 'timestamp with time zone'
     }) }}

@@ -2,7 +2,8 @@ with
 
 source as (
     {{ source_or_empty('hr', 'employees', {
-        '_dlt_load_id': 'varchar', 'id': 'varchar', 'employee_number': 'varchar', 'supervisor_e_id': 'varchar',
+        '_dlt_load_id': 'varchar',
+        'id': 'varchar', 'employee_number': 'varchar', 'supervisor_e_id': 'varchar',
         'first_name': 'varchar', 'last_name': 'varchar', 'preferred_name': 'varchar',
         'display_name': 'varchar', 'work_email': 'varchar', 'supervisor_email': 'varchar',
         'department': 'varchar', 'division': 'varchar', 'location': 'varchar',

@@ -2,7 +2,8 @@ with
 
 source as (
     {{ source_or_empty('shop', 'orders', {
-        '_dlt_load_id': 'varchar', 'record_id': 'varchar', '_dlt_id': 'varchar', 'shop': 'varchar', 'id': 'bigint',
+        '_dlt_load_id': 'varchar',
+        'record_id': 'varchar', '_dlt_id': 'varchar', 'shop': 'varchar', 'id': 'bigint',
         'customer_record_id': 'varchar', 'name': 'varchar', 'order_number': 'bigint',
         'email': 'varchar', 'currency': 'varchar', 'financial_status': 'varchar',
         'subtotal_price': 'decimal(18, 2)', 'total_tax': 'decimal(18, 2)',

@@ -2,7 +2,8 @@ with
 
 source as (
     {{ source_or_empty('shop', 'products', {
-        '_dlt_load_id': 'varchar', 'record_id': 'varchar', '_dlt_id': 'varchar', 'shop': 'varchar', 'id': 'bigint',
+        '_dlt_load_id': 'varchar',
+        'record_id': 'varchar', '_dlt_id': 'varchar', 'shop': 'varchar', 'id': 'bigint',
         'title': 'varchar', 'handle': 'varchar', 'status': 'varchar',
         '_goldloop_deleted': 'boolean', 'created_at': 'timestamp with time zone',
         'updated_at': 'timestamp with time zone'
