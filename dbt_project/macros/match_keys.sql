@@ -4,7 +4,13 @@
     int_customer_match_keys keeps each record's keys with the record's dlt load id. A build
     rekeys only the records dlt loaded since (a load id the model does not hold: `<model>__
     changed`); the order_invoice keys, which depend on orders and invoices rather than on the
-    records, are recomputed whole (`<model>__order_invoice`) and only their difference applied.
+    records, are recomputed (`<model>__order_invoice`) for every ERP contact a change can touch
+    and only their difference applied. Those contacts come from `<model>__order_invoice_links`
+    (each sales invoice matched to an order: reference, invoice, shop customer, ERP contact, as
+    at the last build, with `<model>__order_invoice_loads`, the load ids of orders and invoices
+    read then): the contacts of the links of every reference an order or invoice loaded since
+    names now or named then, of the reloaded ERP contacts and of the reloaded shop customers'
+    links. Without that state (a full refresh, the first build) every key is recomputed.
     Every key group (match_rule, match_value) that lost or gained a record is appended to the
     change log `int_customer_match_keys__changes`.
 
@@ -21,7 +27,7 @@
 
 {#- The (record_key, match_rule, match_value) rows of every order_invoice key (none when the
     rule is not in `identity_rules`: the orders and invoices are not read). -#}
-{% macro order_invoice_keys_sql(records, orders, invoices) -%}
+{% macro order_invoice_keys_sql(records, orders, invoices, links=none, contacts=none) -%}
     {%- if 'order_invoice' not in var('identity_rules') -%}
     select cast(null as {{ dbt.type_string() }}) as record_key,
         cast(null as {{ dbt.type_string() }}) as match_rule,
@@ -43,13 +49,13 @@
             shop_customers.record_key as shop_record_key,
             person_erp_contacts.record_key as erp_record_key,
             person_erp_contacts.contact_id
-        from {{ orders }} as orders
+        from {{ links or order_invoice_links_sql(orders, invoices) }} as links
         inner join shop_customers
-            on orders.customer_record_id = shop_customers.customer_record_id
-        inner join {{ invoices }} as invoices on orders.order_reference = invoices.reference
-        inner join person_erp_contacts on invoices.contact_id = person_erp_contacts.contact_id
-        where orders.customer_record_id is not null
-            and invoices.is_sales_invoice and invoices.contact_id is not null
+            on links.customer_record_id = shop_customers.customer_record_id
+        inner join person_erp_contacts on links.contact_id = person_erp_contacts.contact_id
+        {%- if contacts %}
+        where links.contact_id in (select contact_id from {{ contacts }})
+        {%- endif %}
     )
     select shop_record_key as record_key, 'order_invoice' as match_rule,
         contact_id as match_value
@@ -59,26 +65,107 @@
     {%- endif %}
 {%- endmacro %}
 
+{#- The sales invoices matched to the order their reference names: (reference, invoice_id,
+    customer_record_id, contact_id), both parties known; only the `references` given (a
+    relation with a `reference` column), or all. -#}
+{% macro order_invoice_links_sql(orders, invoices, references=none) -%}
+    (select orders.order_reference as reference, invoices.invoice_id,
+        orders.customer_record_id, invoices.contact_id
+    from {{ orders }} as orders
+    inner join {{ invoices }} as invoices on orders.order_reference = invoices.reference
+    where orders.customer_record_id is not null
+        and invoices.is_sales_invoice and invoices.contact_id is not null
+        {%- if references %}
+        and orders.order_reference in (select reference from {{ references }})
+        and invoices.reference in (select reference from {{ references }})
+        {%- endif %})
+{%- endmacro %}
+
+{% macro order_invoice_links_are_kept() -%}
+    {{ return('order_invoice' in var('identity_rules')
+        and state_is_kept(['order_invoice_links', 'order_invoice_loads'])) }}
+{%- endmacro %}
+
+{#- In the keys' pre-hook, with the links kept: the links of every reference an order or
+    invoice loaded since names now or named then are redone, and the order_invoice keys of
+    the ERP contacts they touch (or reloaded, or linked to a reloaded shop customer) computed
+    (`__order_invoice`; the contacts in `__order_invoice_contacts`). -#}
+{% macro rekey_changed_order_invoices(records, orders, invoices) -%}
+    {%- set links = state_table('order_invoice_links') -%}
+    {%- set loads = state_table('order_invoice_loads') -%}
+    drop table if exists {{ state_table('order_invoice_references') }};
+    create table {{ state_table('order_invoice_references') }} as
+        select order_reference as reference from {{ orders }}
+        where load_id not in (select load_id from {{ loads }})
+        union
+        select reference from {{ invoices }}
+        where load_id not in (select load_id from {{ loads }}) and reference is not null
+        union
+        select kept.reference from {{ links }} as kept
+        where kept.invoice_id in (
+            select invoice_id from {{ invoices }}
+            where load_id not in (select load_id from {{ loads }}));
+    drop table if exists {{ state_table('order_invoice_contacts') }};
+    create table {{ state_table('order_invoice_contacts') }} as
+        select contact_id from {{ links }}
+        where reference in (select reference from {{ state_table('order_invoice_references') }})
+            or customer_record_id in (
+                select records.record_id from {{ records }} as records
+                where records.system = 'shop' and records.record_key in (
+                    select record_key from {{ state_table('changed') }}))
+        union
+        select records.record_id from {{ records }} as records
+        where records.system = 'erp'
+            and records.record_key in (select record_key from {{ state_table('changed') }});
+    delete from {{ links }}
+    where reference in (select reference from {{ state_table('order_invoice_references') }});
+    insert into {{ links }} (reference, invoice_id, customer_record_id, contact_id)
+        select reference, invoice_id, customer_record_id, contact_id
+        from {{ order_invoice_links_sql(orders, invoices,
+            state_table('order_invoice_references')) }} as redone;
+    insert into {{ state_table('order_invoice_contacts') }} (contact_id)
+        select contact_id from {{ links }}
+        where reference in (select reference from {{ state_table('order_invoice_references') }});
+    drop table if exists {{ state_table('order_invoice') }};
+    create table {{ state_table('order_invoice') }} as
+        {{ order_invoice_keys_sql(records, orders, invoices, links,
+            state_table('order_invoice_contacts')) }};
+{%- endmacro %}
+
 {#- Pre-hook of int_customer_match_keys: which records to rekey, the order_invoice keys now;
     log and delete the keys that go. A full refresh drops the change log. -#}
 {% macro forget_changed_keys(records, orders, invoices) -%}
-    {%- if not is_incremental() -%}
+    {%- if 'order_invoice' in var('identity_rules') %}
+    drop table if exists {{ state_table('order_invoice_loads_now') }};
+    create table {{ state_table('order_invoice_loads_now') }} as
+        select load_id from {{ orders }}
+        union
+        select load_id from {{ invoices }};
+    {%- endif %}
+    {%- if not is_incremental() %}
     drop table if exists {{ key_change_log(this) }}
-    {%- else -%}
+    {%- else %}
     {%- set log = load_relation(key_change_log(this)) -%}
     drop table if exists {{ state_table('changed') }};
     create table {{ state_table('changed') }} as
         select record_key from {{ records }} as records
         where {{ loaded_since_last_build('records.load_id') }};
+    {%- if order_invoice_links_are_kept() %}
+    {{ rekey_changed_order_invoices(records, orders, invoices) }}
+    {%- set in_scope = "and match_value in (select contact_id from "
+        ~ state_table('order_invoice_contacts') ~ ")" %}
+    {%- else %}
     drop table if exists {{ state_table('order_invoice') }};
     create table {{ state_table('order_invoice') }} as
         {{ order_invoice_keys_sql(records, orders, invoices) }};
+    {%- set in_scope = "" %}
+    {%- endif %}
     create temporary table goldloop_keys_gone as
         select record_key, match_rule, match_value from {{ this }}
         where record_key in (select record_key from {{ state_table('changed') }})
         union
         (select record_key, match_rule, match_value from {{ this }}
-         where match_rule = 'order_invoice'
+         where match_rule = 'order_invoice' {{ in_scope }}
          except
          select record_key, match_rule, match_value from {{ state_table('order_invoice') }});
     {% if log is not none -%}
@@ -98,8 +185,9 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Post-hook of int_customer_match_keys: log the groups of the rekeyed records' new keys. -#}
-{% macro log_changed_keys() -%}
+{#- Post-hook of int_customer_match_keys: log the groups of the rekeyed records' new keys;
+    keep the order_invoice links. -#}
+{% macro log_changed_keys(orders, invoices) -%}
     {%- set log = load_relation(key_change_log(this)) if is_incremental() else none -%}
     {% if log is not none -%}
     insert into {{ log }} (match_rule, match_value)
@@ -107,7 +195,31 @@
         where record_key in (select record_key from {{ state_table('changed') }});
     {% endif -%}
     drop table if exists {{ state_table('changed') }};
-    drop table if exists {{ state_table('order_invoice') }}
+    drop table if exists {{ state_table('order_invoice') }};
+    {{ keep_order_invoice_links(orders, invoices) }}
+{%- endmacro %}
+
+{#- In the keys' post-hook: the links and the loads read, for the next build (all the links
+    again when they were not kept). -#}
+{% macro keep_order_invoice_links(orders, invoices) -%}
+    {%- if 'order_invoice' not in var('identity_rules') -%}
+    {#- the rule is off: nothing kept, the next build with it on links everything -#}
+    drop table if exists {{ state_table('order_invoice_links') }};
+    drop table if exists {{ state_table('order_invoice_loads') }}
+    {%- else -%}
+    {%- if order_invoice_links_are_kept() -%}
+    drop table {{ state_table('order_invoice_references') }};
+    drop table {{ state_table('order_invoice_contacts') }};
+    {%- else -%}
+    drop table if exists {{ state_table('order_invoice_links') }};
+    create table {{ state_table('order_invoice_links') }} as
+        select * from {{ order_invoice_links_sql(orders, invoices) }} as links;
+    {%- endif %}
+    drop table if exists {{ state_table('order_invoice_loads') }};
+    create table {{ state_table('order_invoice_loads') }} as
+        select load_id from {{ state_table('order_invoice_loads_now') }};
+    drop table {{ state_table('order_invoice_loads_now') }}
+    {%- endif %}
 {%- endmacro %}
 
 {#- int_customer_key_edges (links of the keys `keys`): whether it relinks only the logged

@@ -367,18 +367,19 @@ ADDRESSED = "select * from intermediate.int_erp_contacts_addressed order by cont
 
 
 def _change_order_invoice_keys(warehouse: Path) -> tuple[str, str]:
-    """Two ERP contacts holding order_invoice keys: one loses its names (no longer a person:
-    no order_invoice key), the other's shop order is re-billed to a second person."""
+    """Three ERP contacts holding order_invoice keys: one loses its names (no longer a person:
+    no order_invoice key), the other's shop order is re-billed to a second person, the third's
+    invoices come to name an order that does not exist (their old reference links no more)."""
     con = duckdb.connect(str(warehouse))
     try:
-        (unnamed,), (rebilled,) = con.execute("""
+        (unnamed,), (rebilled,), (moved,) = con.execute("""
             select distinct match_value from intermediate.int_customer_match_keys
-            where match_rule = 'order_invoice' order by 1 limit 2
+            where match_rule = 'order_invoice' order by 1 limit 3
         """).fetchall()
         other = con.execute("""
             select contact_id from raw_erp.contacts
-            where first_name is not null and contact_id not in (?, ?) order by 1 limit 1
-        """, [unnamed, rebilled]).fetchone()
+            where first_name is not null and contact_id not in (?, ?, ?) order by 1 limit 1
+        """, [unnamed, rebilled, moved]).fetchone()
         assert other is not None
         load_id = "9999999999.000002"
         con.execute("update raw_erp.contacts set first_name = null, last_name = null,"
@@ -386,6 +387,9 @@ def _change_order_invoice_keys(warehouse: Path) -> tuple[str, str]:
         con.execute("update raw_erp.invoices set contact__contact_id = ?, _dlt_load_id = ?"
                     " where contact__contact_id = ? and reference like '%/#%'",
                     [other[0], load_id, rebilled])
+        con.execute("update raw_erp.invoices set reference = reference || '-moved',"
+                    " _dlt_load_id = ? where contact__contact_id = ? and reference like '%/#%'",
+                    [load_id, moved])
     finally:
         con.close()
     return unnamed, rebilled

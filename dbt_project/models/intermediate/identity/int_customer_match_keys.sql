@@ -4,13 +4,14 @@
     the ERP contact its orders were invoiced to (Xero Reference = <shop>/<order name>).
 
     Incremental (macros/match_keys.sql): a build rekeys the records dlt loaded since the last
-    one and applies the difference in order_invoice keys; each key row keeps its record's
+    one and applies the difference in the order_invoice keys of the ERP contacts the loaded
+    orders, invoices and records touch; each key row keeps its record's
     load_id (null for order_invoice keys). -#}
 {{ config(materialized='incremental', incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{{ forget_changed_keys(ref('int_customer_records'), ref('stg_shop__orders'),
                                      ref('stg_erp__invoices')) }}",
-    post_hook="{{ log_changed_keys() }}") }}
+    post_hook="{{ log_changed_keys(ref('stg_shop__orders'), ref('stg_erp__invoices')) }}") }}
 with
 
 records as (
