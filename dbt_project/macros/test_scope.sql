@@ -1,4 +1,4 @@
-{#- Data tests that read only the rows loaded since they last passed.
+{#- Data tests that read only the rows written since they last passed.
 
     A staging view reads a raw table through a projection, and the incremental tables built by
     dlt load (stg_crm__contacts, int_customer_records...) rewrite a row only for a new load of
@@ -11,10 +11,15 @@
         config: {meta: {test_scope: {parent: stg_shop__orders, key: order_row_id}}}
             nested rows (order lines): a row is new when its parent row is (dlt writes a
             parent's nested rows again with it); `key` names the column both models share.
+        config: {meta: {test_scope: {built_at: built_at}}}
+            a mart incremental by key or customer, which writes a row again whenever what it
+            is built from changes: the column holding when the build that wrote the row
+            started (`build_started_at()`); a row is new when built after the start of the
+            build the test last passed in.
 
     Then, in a build that is not a full refresh, the model's row-level tests (`not_null`,
     `accepted_values`, `normalized_email`, `e164_phone`, `expression_is_true`) read only the
-    rows of loads that were not committed when the test last passed, and `unique` reads every
+    new rows (of loads not committed when the test last passed; built since), and `unique` every
     row that shares a key with one of those (a new row repeating an old key still fails).
     How it stays safe:
       - a test that fails keeps reading its rows from its last pass on: a failure is reported
@@ -22,18 +27,19 @@
         hook `remember_passed_tests`, only for tests whose status is pass);
       - a pass counts only while the relation is the one the test passed on: a view with the
         same definition (a changed column, macro or source reads every row again), a table not
-        created again since (a full refresh gives it a new object id); a test whose arguments
-        change is a new test (its key hashes them), which has never passed;
+        created whole since (a full refresh, a first build: `remember_table_generation`); a
+        test whose arguments change is a new test (its key hashes them), never passed;
       - a load still running when the build started is not counted as passed, so its rows are
         read again by the next build;
       - `--full-refresh`, or `--vars '{full_tests: true}'`, reads every row.
     Other tests (`relationships`: a parent row can go; tests over several rows) read every row.
-    Not seen until a full build: a row edited in the warehouse by hand (not by a load), and a
-    test macro whose body is edited (not its arguments).
+    Not seen until a full build: a row edited in the warehouse by hand (not by a load or a
+    build), and a test macro whose body is edited (not its arguments).
 
     State, in the target schema: `goldloop_test_loads` (the dlt loads committed when a build
-    started, per build) and `goldloop_test_passes` (per test, the build it last passed in and
-    the fingerprint of the relation it read). -#}
+    started, per build), `goldloop_test_passes` (per test, the build it last passed in, when
+    that build started and the fingerprint of the relation it read) and
+    `goldloop_test_generations` (per table, the build that last created it whole). -#}
 
 {% macro test_state_relation(kind) -%}
     {{ return(api.Relation.create(database=target.database, schema=target.schema,
@@ -74,48 +80,90 @@
     {{ return(local_md5(test.unique_id ~ '|' ~ arguments)) }}
 {%- endmacro %}
 
-{#- SQL: what `relation` is now: a digest of a view's definition, a table's object id (a
-    table created again, by a full refresh, gets a new one; an incremental build keeps it);
-    null elsewhere (every row is read). -#}
+{#- SQL: what `relation` is now: a digest of a view's definition; for a table, the build that
+    last created it whole (`goldloop_test_generations`, written by the pre-hook
+    `remember_table_generation`: a full refresh or a first build starts a new generation, an
+    incremental build keeps it); null otherwise (every row is read). -#}
 {% macro relation_fingerprint(relation) -%}
-    {{ return(adapter.dispatch('relation_fingerprint', 'goldloop')(relation)) }}
+    coalesce({{ view_definition_digest(relation) }},
+        (select generations.run_id from {{ test_state_relation('generations') }} as generations
+         where generations.relation_name = '{{ relation.schema }}.{{ relation.identifier }}'))
 {%- endmacro %}
 
-{% macro default__relation_fingerprint(relation) -%}
+{#- SQL: a digest of the view `relation`'s definition, null when it is not a view. -#}
+{% macro view_definition_digest(relation) -%}
+    {{ return(adapter.dispatch('view_definition_digest', 'goldloop')(relation)) }}
+{%- endmacro %}
+
+{% macro default__view_definition_digest(relation) -%}
     cast(null as {{ dbt.type_string() }})
 {%- endmacro %}
 
-{% macro postgres__relation_fingerprint(relation) -%}
-    coalesce(
-        (select md5(definition) from pg_views
-         where schemaname = '{{ relation.schema }}' and viewname = '{{ relation.identifier }}'),
-        (select cast(tables.oid as {{ dbt.type_string() }}) from pg_class as tables
-         inner join pg_namespace as schemas on schemas.oid = tables.relnamespace
-         where schemas.nspname = '{{ relation.schema }}'
-            and tables.relname = '{{ relation.identifier }}' and tables.relkind = 'r'))
+{% macro postgres__view_definition_digest(relation) -%}
+    (select md5(definition) from pg_views
+     where schemaname = '{{ relation.schema }}' and viewname = '{{ relation.identifier }}')
 {%- endmacro %}
 
-{% macro duckdb__relation_fingerprint(relation) -%}
-    coalesce(
-        (select md5(sql) from duckdb_views()
-         where database_name = '{{ relation.database }}' and schema_name = '{{ relation.schema }}'
-            and view_name = '{{ relation.identifier }}'),
-        (select cast(table_oid as {{ dbt.type_string() }}) from duckdb_tables()
-         where database_name = '{{ relation.database }}' and schema_name = '{{ relation.schema }}'
-            and table_name = '{{ relation.identifier }}'))
+{% macro duckdb__view_definition_digest(relation) -%}
+    (select md5(sql) from duckdb_views()
+     where database_name = '{{ relation.database }}' and schema_name = '{{ relation.schema }}'
+        and view_name = '{{ relation.identifier }}')
 {%- endmacro %}
 
-{#- SQL: the row `alias`'s load (`load_id` column) is none the test `key` last passed over on
-    `relation` as it is now. -#}
-{% macro loaded_since_test_passed(alias, load_id, key, relation) -%}
-    not exists (
-        select 1
-        from {{ test_state_relation('passes') }} as passes
-        inner join {{ test_state_relation('loads') }} as loads
-            on loads.run_id = passes.run_id
-        where passes.test_key = '{{ key }}'
-            and passes.relation_fingerprint = {{ relation_fingerprint(relation) }}
-            and loads.load_id = {{ alias }}.{{ load_id }})
+{#- Pre-hook of every model (dbt_project.yml): a table of a model declaring `test_scope` that
+    this build creates whole starts a new generation, so its tests read every row again
+    (nothing for the other models: an empty hook is not run). -#}
+{% macro remember_table_generation() -%}
+    {%- if execute and (model.config.meta or {}).get('test_scope')
+            and model.config.materialized in ('table', 'incremental') and not is_incremental()
+            and load_relation(test_state_relation('generations')) is not none -%}
+    {%- set generations = test_state_relation('generations') -%}
+    {%- set name = this.schema ~ '.' ~ this.identifier -%}
+    delete from {{ generations }} where relation_name = '{{ name }}';
+    insert into {{ generations }} (relation_name, run_id)
+        values ('{{ name }}', '{{ invocation_id }}')
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The last pass of the test `key` on `relation` as it is now: (the load ids it had passed
+    over, when the build it passed in started), or none. Read when the test runs, so the
+    test's filter is a list of constants the warehouse applies as it scans. -#}
+{% macro last_test_pass(key, relation) -%}
+    {%- if load_relation(test_state_relation('passes')) is none
+            or load_relation(test_state_relation('loads')) is none
+            or load_relation(test_state_relation('generations')) is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set found = run_query("select passes.run_started_at, loads.load_id from "
+        ~ test_state_relation('passes') ~ " as passes left join "
+        ~ test_state_relation('loads') ~ " as loads on loads.run_id = passes.run_id"
+        ~ " where passes.test_key = '" ~ key ~ "' and passes.relation_fingerprint = "
+        ~ relation_fingerprint(relation)) -%}
+    {%- if found.rows | length == 0 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set load_ids = found.rows | map(attribute=1) | reject('none') | list -%}
+    {{ return({'load_ids': load_ids, 'started_at': found.rows[0][0]}) }}
+{%- endmacro %}
+
+{#- SQL: the row `alias` was written since the test last passed (`pass`, from
+    last_test_pass): by a load it had not passed over (`load_id` column), or by a build that
+    started after the build it passed in (`built_at` column). Rows without a stamp are new. -#}
+{% macro written_since_test_passed(alias, scope, pass) -%}
+    {%- if pass is none -%}
+    true
+    {%- elif scope.get('built_at') and pass['started_at'] is none -%}
+    true
+    {%- elif scope.get('built_at') -%}
+    ({{ alias }}.{{ scope['built_at'] }} is null
+        or {{ alias }}.{{ scope['built_at'] }} > cast('{{ pass['started_at'] }}' as
+            {{ dbt.type_timestamp() }}))
+    {%- elif pass['load_ids'] -%}
+    ({{ alias }}.{{ scope['load_id'] }} is null or {{ alias }}.{{ scope['load_id'] }} not in (
+        '{{ pass['load_ids'] | join("', '") }}'))
+    {%- else -%}
+    true
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The relation a generic test reads (dbt calls it for the tested model): the rows changed
@@ -125,17 +173,16 @@
     {%- set scope = test_scope_of(model) if execute and not flags.FULL_REFRESH
         and not var('full_tests', false) else none -%}
     {%- if scope -%}
-        {%- set key = test_key(model) -%}
+        {%- set pass = last_test_pass(test_key(model), relation) -%}
         {%- if scope.get('parent') -%}
-            {%- set parent = node_relation(scope['parent']) -%}
             {%- set predicate -%}
             scoped.{{ scope['key'] }} in (
-                select parent.{{ scope['key'] }} from {{ parent }} as parent
-                where {{ loaded_since_test_passed('parent', 'load_id', key, relation) }})
+                select parent.{{ scope['key'] }} from {{ node_relation(scope['parent']) }}
+                    as parent
+                where {{ written_since_test_passed('parent', {'load_id': 'load_id'}, pass) }})
             {%- endset -%}
         {%- else -%}
-            {%- set predicate = loaded_since_test_passed('scoped', scope['load_id'], key,
-                relation) -%}
+            {%- set predicate = written_since_test_passed('scoped', scope, pass) -%}
         {%- endif -%}
         {%- if model.test_metadata.name == 'unique' -%}
             {%- set column = model.test_metadata.kwargs['column_name'] -%}
@@ -190,7 +237,11 @@
             ~ ', load_id ' ~ dbt.type_string() ~ ')',
         'create table if not exists ' ~ passes ~ ' (test_key ' ~ dbt.type_string()
             ~ ', run_id ' ~ dbt.type_string() ~ ', relation_fingerprint ' ~ dbt.type_string()
-            ~ ', passed_at ' ~ dbt.type_timestamp() ~ ')'] -%}
+            ~ ', passed_at ' ~ dbt.type_timestamp() ~ ')',
+        'alter table ' ~ passes ~ ' add column if not exists run_started_at '
+            ~ dbt.type_timestamp(),
+        'create table if not exists ' ~ test_state_relation('generations')
+            ~ ' (relation_name ' ~ dbt.type_string() ~ ', run_id ' ~ dbt.type_string() ~ ')'] -%}
     {%- if selects -%}
         {%- do statements.append('insert into ' ~ loads ~ " (run_id, load_id) select distinct '"
             ~ invocation_id ~ "', load_id from (" ~ selects | join(' union all ')
@@ -205,22 +256,53 @@
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set loads = test_state_relation('loads') -%}
     {%- set passes = test_state_relation('passes') -%}
-    {%- if load_relation(loads) is none or load_relation(passes) is none -%}
+    {%- set generations = test_state_relation('generations') -%}
+    {%- if load_relation(loads) is none or load_relation(passes) is none
+            or load_relation(generations) is none -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set statements = [] -%}
+    {%- set passed = [] -%}
+    {%- set relations = {} -%}
     {%- for result in results if result.node.resource_type == 'test'
             and result.status == 'pass' and test_scope_of(result.node) -%}
         {%- set tested = graph.nodes[result.node.attached_node] -%}
-        {%- set relation = api.Relation.create(database=tested.database, schema=tested.schema,
-            identifier=tested.alias) -%}
-        {%- set key = test_key(result.node) -%}
-        {%- do statements.append("delete from " ~ passes ~ " where test_key = '" ~ key ~ "'") -%}
-        {%- do statements.append("insert into " ~ passes
-            ~ " (test_key, run_id, relation_fingerprint, passed_at) select '" ~ key ~ "', '"
-            ~ invocation_id ~ "', " ~ relation_fingerprint(relation) ~ ", "
-            ~ dbt.current_timestamp()) -%}
+        {%- set name = tested.schema ~ '.' ~ tested.alias -%}
+        {%- do relations.update({name: tested}) -%}
+        {%- do passed.append("('" ~ test_key(result.node) ~ "', '" ~ name ~ "')") -%}
     {%- endfor -%}
+    {%- set statements = [] -%}
+    {%- if passed -%}
+        {%- set tables = [] -%}
+        {%- set fingerprints = [] -%}
+        {%- for name, tested in relations.items() -%}
+            {%- if tested.config.materialized != 'view' -%}
+                {%- do tables.append("('" ~ name ~ "')") -%}
+            {%- endif -%}
+            {%- set relation = api.Relation.create(database=tested.database,
+                schema=tested.schema, identifier=tested.alias) -%}
+            {%- do fingerprints.append("select '" ~ name ~ "' as relation_name, "
+                ~ relation_fingerprint(relation) ~ " as relation_fingerprint") -%}
+        {%- endfor -%}
+        {%- if tables -%}
+            {#- a table built before generations were kept: its tests read it whole -#}
+            {%- do statements.append("insert into " ~ generations ~ " (relation_name, run_id)"
+                ~ " select tables.relation_name, '" ~ invocation_id ~ "' from (values "
+                ~ tables | join(', ') ~ ") as tables (relation_name) where not exists ("
+                ~ "select 1 from " ~ generations ~ " as kept"
+                ~ " where kept.relation_name = tables.relation_name)") -%}
+        {%- endif -%}
+        {%- set rows = "(values " ~ passed | join(', ')
+            ~ ") as passed (test_key, relation_name)" -%}
+        {%- do statements.append("delete from " ~ passes ~ " where test_key in ("
+            ~ "select test_key from " ~ rows ~ ")") -%}
+        {%- do statements.append("insert into " ~ passes
+            ~ " (test_key, run_id, relation_fingerprint, passed_at, run_started_at)"
+            ~ " select passed.test_key, '" ~ invocation_id ~ "', "
+            ~ "fingerprints.relation_fingerprint, " ~ dbt.current_timestamp() ~ ", "
+            ~ build_started_at() ~ " from " ~ rows
+            ~ " inner join (" ~ fingerprints | join(' union all ') ~ ") as fingerprints"
+            ~ " on fingerprints.relation_name = passed.relation_name") -%}
+    {%- endif -%}
     {%- do statements.append("delete from " ~ loads ~ " where run_id not in (select run_id from "
         ~ passes ~ ")") -%}
     {%- do run_and_commit(statements) -%}

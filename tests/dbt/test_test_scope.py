@@ -138,3 +138,27 @@ def test_a_table_created_again_has_every_row_read(built: BuiltWorld, tmp_path: P
     assert tested.returncode != 0
     assert "goldloop_normalized_email_stg_crm__contacts_email" in _failed_tests(tested), (
         tested.stdout[-3000:])
+
+
+def test_mart_tests_read_the_rows_built_since_they_last_passed(built: BuiltWorld,
+                                                               tmp_path: Path) -> None:
+    """customers stamps each row with the build that wrote it (`built_at`): its tests read the
+    rows built after the build they last passed in."""
+    warehouse = _copy(built, tmp_path)
+    select = ("--select", "customers", "--exclude-resource-type", "unit_test")
+    # a row changed in place, not by a build: the tests passed over it and skip it
+    _execute(warehouse, "update marts.customers set email = 'Not An Email' "
+                        "where customer_id = (select min(customer_id) from marts.customers)")
+    scoped = dbt("test", *select, root=tmp_path, warehouse=warehouse)
+    assert scoped.returncode == 0, scoped.stdout[-3000:]
+
+    everything = dbt("test", *select, "--vars", "{full_tests: true}", root=tmp_path,
+                     warehouse=warehouse)
+    assert "goldloop_normalized_email_customers_email" in _failed_tests(everything)
+
+    # the same row as a later build writes it: read, and failing until it is fixed
+    _execute(warehouse, "update marts.customers set built_at = now()::timestamp "
+                        "where email = 'Not An Email'")
+    for _ in range(2):
+        rebuilt = dbt("test", *select, root=tmp_path, warehouse=warehouse)
+        assert "goldloop_normalized_email_customers_email" in _failed_tests(rebuilt)

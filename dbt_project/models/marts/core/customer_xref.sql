@@ -24,7 +24,8 @@ final as (
         clusters.is_anchor_record,
         records.is_deleted,
         records.created_at,
-        records.updated_at
+        records.updated_at,
+        {{ build_started_at() }} as built_at
     from clusters
     inner join records on clusters.record_key = records.record_key
     where {{ changed_customers_only('clusters.customer_id') }}

@@ -91,7 +91,8 @@ final as (
         {%- endfor %}
         {%- endfor %}
         survivor_consent.has_marketing_consent__source,
-        survivor_consent.has_marketing_consent__updated_at
+        survivor_consent.has_marketing_consent__updated_at,
+        {{ build_started_at() }} as built_at
     from presence
     {%- for group in survivorship %}
     left join survivor_{{ group }} on presence.customer_id = survivor_{{ group }}.customer_id

@@ -59,7 +59,8 @@ final as (
         invoices.is_deleted,
         invoices.invoice_date,
         invoices.due_date,
-        invoices.updated_at
+        invoices.updated_at,
+        {{ build_started_at() }} as built_at
     from invoices
     left join customer_xref on invoices.contact_id = customer_xref.record_id
     left join orders on invoices.reference = orders.order_reference

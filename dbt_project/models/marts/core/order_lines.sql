@@ -36,7 +36,8 @@ final as (
         cast(order_lines.unit_price as decimal(18, 2)) as unit_price,
         cast(order_lines.discount_amount as decimal(18, 2)) as discount_amount,
         cast(order_lines.line_amount as decimal(18, 2)) as line_amount,
-        cast(orders.updated_at as timestamp) as updated_at
+        cast(orders.updated_at as timestamp) as updated_at,
+        {{ build_started_at() }} as built_at
     from order_lines
     inner join orders on order_lines.order_row_id = orders.order_row_id
 )

@@ -82,7 +82,8 @@ final as (
         orders.is_cancelled,
         orders.ordered_at,
         orders.cancelled_at,
-        orders.updated_at
+        orders.updated_at,
+        {{ build_started_at() }} as built_at
     from orders
     left join customer_xref on orders.customer_record_id = customer_xref.record_id
     left join first_invoices

@@ -20,7 +20,8 @@ final as (
         is_reconciled,
         is_deleted,
         payment_date,
-        updated_at
+        updated_at,
+        {{ build_started_at() }} as built_at
     from payments
 )
 

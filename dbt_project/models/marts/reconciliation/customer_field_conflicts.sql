@@ -98,7 +98,8 @@ final as (
         golden_value,
         golden_source,
         field_value = golden_value as is_golden_value,
-        record_updated_at
+        record_updated_at,
+        {{ build_started_at() }} as built_at
     from compared
 )
 

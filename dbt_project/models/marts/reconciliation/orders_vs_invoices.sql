@@ -120,7 +120,8 @@ final as (
         invoice_number,
         order_amount,
         invoice_amount,
-        invoice_amount - order_amount as amount_difference
+        invoice_amount - order_amount as amount_difference,
+        {{ build_started_at() }} as built_at
     from unioned
 )
 
