@@ -41,6 +41,18 @@ def _failed_tests(result: subprocess.CompletedProcess[str]) -> set[str]:
             if " FAIL " in line and " of " in line}
 
 
+def _read_scoped_then_whole(command: str, select: tuple[str, ...], warehouse: Path,
+                            tmp_path: Path) -> set[str]:
+    """``dbt <command>`` as a build runs it (it passes: the row edited in place is outside the
+    tests' scope), then with ``full_tests``: the tests that fail reading every row."""
+    scoped = dbt(command, *select, root=tmp_path, warehouse=warehouse)
+    assert scoped.returncode == 0, scoped.stdout[-3000:]
+    everything = dbt(command, *select, "--vars", "{full_tests: true}", root=tmp_path,
+                     warehouse=warehouse)
+    assert everything.returncode != 0
+    return _failed_tests(everything)
+
+
 def _load_order(warehouse: Path, *, record_id: str, name: str, financial_status: str) -> None:
     """A new load writes an order (a copy of the first one under new keys) with one line."""
     _execute(
@@ -101,14 +113,9 @@ def test_rows_passed_before_are_read_again_only_when_asked_or_the_view_changes(
     _execute(warehouse, "update raw_shop.orders set financial_status = 'bogus' "
                         "where record_id = (select min(record_id) from raw_shop.orders)")
 
-    scoped = dbt("build", *SELECT, root=tmp_path, warehouse=warehouse)
-    assert scoped.returncode == 0, scoped.stdout[-3000:]
-
-    everything = dbt("build", *SELECT, "--vars", "{full_tests: true}", root=tmp_path,
-                     warehouse=warehouse)
-    assert everything.returncode != 0
+    failed = _read_scoped_then_whole("build", SELECT, warehouse, tmp_path)
     assert any(name.startswith("accepted_values_stg_shop__orders_financial_status")
-               for name in _failed_tests(everything))
+               for name in failed)
 
     # the view's definition changes (a filter that keeps every row): every row is read again
     project = copy_project(tmp_path / "project")
@@ -149,12 +156,8 @@ def test_mart_tests_read_the_rows_built_since_they_last_passed(built: BuiltWorld
     # a row changed in place, not by a build: the tests passed over it and skip it
     _execute(warehouse, "update marts.customers set email = 'Not An Email' "
                         "where customer_id = (select min(customer_id) from marts.customers)")
-    scoped = dbt("test", *select, root=tmp_path, warehouse=warehouse)
-    assert scoped.returncode == 0, scoped.stdout[-3000:]
-
-    everything = dbt("test", *select, "--vars", "{full_tests: true}", root=tmp_path,
-                     warehouse=warehouse)
-    assert "goldloop_normalized_email_customers_email" in _failed_tests(everything)
+    failed = _read_scoped_then_whole("test", select, warehouse, tmp_path)
+    assert "goldloop_normalized_email_customers_email" in failed
 
     # the same row as a later build writes it: read, and failing until it is fixed
     _execute(warehouse, "update marts.customers set built_at = now()::timestamp "
