@@ -94,3 +94,16 @@
     {%- endfor -%}
     {{ return(true) }}
 {%- endmacro %}
+
+{#- A model that keeps the dlt loads it has read in a state table: the SQL of the load ids of
+    `relations` now (what the next build counts as read), and the predicate of a row of a load
+    not among `loads` (read since). -#}
+{% macro load_ids_now_sql(relations) -%}
+    {%- for relation in relations %}
+        select load_id from {{ relation }}{{ "\n        union" if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{% macro loaded_since_kept(loads) -%}
+    load_id not in (select load_id from {{ loads }})
+{%- endmacro %}

@@ -96,15 +96,15 @@
     drop table if exists {{ state_table('order_invoice_references') }};
     create table {{ state_table('order_invoice_references') }} as
         select order_reference as reference from {{ orders }}
-        where load_id not in (select load_id from {{ loads }})
+        where {{ loaded_since_kept(loads) }}
         union
         select reference from {{ invoices }}
-        where load_id not in (select load_id from {{ loads }}) and reference is not null
+        where {{ loaded_since_kept(loads) }} and reference is not null
         union
         select kept.reference from {{ links }} as kept
         where kept.invoice_id in (
             select invoice_id from {{ invoices }}
-            where load_id not in (select load_id from {{ loads }}));
+            where {{ loaded_since_kept(loads) }});
     drop table if exists {{ state_table('order_invoice_contacts') }};
     create table {{ state_table('order_invoice_contacts') }} as
         select contact_id from {{ links }}
@@ -138,9 +138,7 @@
     {%- if 'order_invoice' in var('identity_rules') %}
     drop table if exists {{ state_table('order_invoice_loads_now') }};
     create table {{ state_table('order_invoice_loads_now') }} as
-        select load_id from {{ orders }}
-        union
-        select load_id from {{ invoices }};
+        {{- load_ids_now_sql([orders, invoices]) }};
     {%- endif %}
     {%- if not is_incremental() %}
     drop table if exists {{ key_change_log(this) }}

@@ -16,19 +16,17 @@
 {% macro forget_reworked_orders(orders, invoices) -%}
     drop table if exists {{ state_table('loads_now') }};
     create table {{ state_table('loads_now') }} as
-        select load_id from {{ orders }}
-        union
-        select load_id from {{ invoices }};
+        {{- load_ids_now_sql([orders, invoices]) }};
     {%- if order_rework_is_kept() %}
     drop table if exists {{ state_table('changed_invoices') }};
     create table {{ state_table('changed_invoices') }} as
         select invoice_id, case when is_sales_invoice then reference end as reference
         from {{ invoices }}
-        where load_id not in (select load_id from {{ state_table('loads') }});
+        where {{ loaded_since_kept(state_table('loads')) }};
     drop table if exists {{ state_table('reworked') }};
     create table {{ state_table('reworked') }} as
         select order_record_id from {{ orders }}
-        where load_id not in (select load_id from {{ state_table('loads') }})
+        where {{ loaded_since_kept(state_table('loads')) }}
             or order_reference in (
                 select reference from {{ state_table('changed_invoices') }}
                 union
