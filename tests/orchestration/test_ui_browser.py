@@ -7,6 +7,7 @@ and headless Chromium (``apt-get install -y chromium chromium-driver``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -181,12 +182,47 @@ def _dismiss_welcome(driver: Any) -> None:
         button.click()
 
 
-def test_the_ui_shows_the_asset_graph_and_a_materialisation_succeeds(
-        dev_server: DevServer, browser: Any) -> None:
+def _close_dialogs(driver: Any) -> None:
+    """Close whatever dialog the UI opened on its own (a welcome or a "what's new" note)."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    for label in ("Skip", "Close", "Dismiss", "Got it", "Done"):
+        in_dialog = f"//*[contains(@class, 'bp5-overlay')]//button[normalize-space()='{label}']"
+        for button in driver.find_elements(By.XPATH, in_dialog):
+            with contextlib.suppress(WebDriverException):
+                button.click()
+    driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+
+
+def _click(driver: Any, xpath: str, timeout: float = 60) -> None:
+    """Click the button at ``xpath`` once no dialog lies over it.
+
+    The UI may open a dialog (with a backdrop that takes the click) a moment after the page
+    shows, so a click it intercepts closes the dialog and tries again.
+    """
+    from selenium.common.exceptions import ElementClickInterceptedException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
+    deadline = time.monotonic() + timeout
+    while True:
+        button = WebDriverWait(driver, max(1.0, deadline - time.monotonic())).until(
+            expected_conditions.element_to_be_clickable((By.XPATH, xpath)))
+        try:
+            button.click()
+            return
+        except ElementClickInterceptedException:
+            if time.monotonic() > deadline:
+                raise
+            _close_dialogs(driver)
+            time.sleep(1)
+
+
+def test_the_ui_shows_the_asset_graph_and_a_materialisation_succeeds(
+        dev_server: DevServer, browser: Any) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser.get(f"{dev_server.url}/asset-groups")
     _wait_for_text(browser, "Global asset lineage", "ingest", "transform", "activate")
@@ -205,8 +241,7 @@ def test_the_ui_shows_the_asset_graph_and_a_materialisation_succeeds(
     browser.get(f"{dev_server.url}/assets/dbt/email_domain_corrections")
     _wait_for_text(browser, "email_domain_corrections", "Materialize")
     _dismiss_welcome(browser)
-    WebDriverWait(browser, 60).until(expected_conditions.element_to_be_clickable(
-        (By.XPATH, "//button[normalize-space()='Materialize']"))).click()
+    _click(browser, "//button[normalize-space()='Materialize']")
     _wait_for_text(browser, "Launched run")
     # the run's own process loads the code location and parses dbt: minutes on a busy machine
     run = _wait_for_run(dev_server, timeout=900)
