@@ -13,6 +13,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute
+import pytest
+import yaml
 
 from tests.dbt.world import BuiltWorld, dbt
 
@@ -138,6 +142,48 @@ def _change_raw_people(warehouse: Path) -> dict[str, str]:
 
 
 KEPT_HASHES = "select * from intermediate.int_customer_pairs_scored__records order by all"
+PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+SPLINK_MODEL = PROJECT_DIR / "models" / "intermediate" / "identity" / "int_customer_pairs_scored.py"
+
+
+def _scored_against_every_record(warehouse: Path, keys: set[str]) -> dict[tuple[str, str], float]:
+    """The pairs of ``keys`` scored as Splink scores them with every record at hand: the kept
+    model, term frequencies computed by Splink, the records compared against all others."""
+    import importlib.util
+
+    from splink import Linker
+    from splink.backends.duckdb import DuckDBAPI
+
+    spec = importlib.util.spec_from_file_location("pairs_scored", SPLINK_MODEL)
+    assert spec is not None and spec.loader is not None
+    scored = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scored)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        records = con.sql(f"select *, {scored.HOUSE_NUMBER_SQL}"
+                          " from intermediate.int_customer_match_features").to_arrow_table()
+        model_json = con.execute("select model_json"
+                                 " from intermediate.int_customer_pairs_scored__model").fetchone()
+    finally:
+        con.close()
+    assert model_json is not None
+    db_api = DuckDBAPI()
+    linker = Linker(db_api.register(records, table_name="everyone"), json.loads(model_json[0]))
+    for column in scored.tf_columns():
+        linker.table_management.compute_tf_table(column)
+    inside = records.filter(pa.compute.is_in(records["record_key"], pa.array(sorted(keys))))
+    outside = records.filter(pa.compute.invert(
+        pa.compute.is_in(records["record_key"], pa.array(sorted(keys)))))
+    inside_df = db_api.register(inside, table_name="inside")
+    threshold = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"][
+        "identity_candidate_threshold"]
+    predictions = [linker.inference.predict_within(
+                       inside_df, threshold_match_probability=threshold, warning_mode="never"),
+                   linker.inference.predict_between(
+                       inside_df, db_api.register(outside, table_name="outside"),
+                       threshold_match_probability=threshold, warning_mode="never")]
+    return {(row["record_key_a"], row["record_key_b"]): row["match_probability"]
+            for row in scored.pairs_table(db_api, predictions).to_pylist()}
 
 
 def test_incremental_scoring_rescores_only_the_changed_records(built: BuiltWorld,
@@ -146,15 +192,31 @@ def test_incremental_scoring_rescores_only_the_changed_records(built: BuiltWorld
     shutil.copy(built.warehouse, warehouse)
     before = {(a, b): p for a, b, p in _rows(warehouse, PAIRS)}
     people = _change_raw_people(warehouse)
+    # and 40 more contacts lose their e-mail: pairs they keep come through every blocking rule
+    con = duckdb.connect(str(warehouse))
+    try:
+        emptied = [f"crm:contacts:{contact_id}" for (contact_id,) in con.execute("""
+            update raw_crm.contacts set email = null, _dlt_load_id = '9999999999.000001'
+            where id in (select id from raw_crm.contacts where email is not null
+                         order by id limit 40)
+            returning id
+        """).fetchall()]
+    finally:
+        con.close()
 
     run = dbt("run", "--select", "+int_customer_pairs_scored", root=tmp_path,
               warehouse=warehouse)
     assert run.returncode == 0, run.stdout[-3000:]
     after = {(a, b): p for a, b, p in _rows(warehouse, PAIRS)}
 
-    changed = {people["renamed"], people["deleted"], people["new"]}
+    changed = {people["renamed"], people["deleted"], people["new"], *emptied}
     assert not any(people["renamed"] in pair or people["deleted"] in pair for pair in after)
     assert tuple(sorted((people["twin"], people["new"]))) in after  # the second entry is found
+    # the changed records' pairs, scored against their blocking neighbours only, are the ones
+    # scoring them against every record gives
+    rescored = {k: p for k, p in after.items() if changed & set(k)}
+    assert len(rescored) > len(emptied), len(rescored)
+    assert rescored == pytest.approx(_scored_against_every_record(warehouse, changed))
     # pairs of two untouched records keep their scores exactly
     assert {k: p for k, p in before.items() if not changed & set(k)} == {
         k: p for k, p in after.items() if not changed & set(k)}

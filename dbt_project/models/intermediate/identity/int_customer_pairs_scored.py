@@ -20,6 +20,10 @@ whose hash is new or different are scored within themselves and against the unch
 the kept model (term frequencies from all records), and the pairs of changed or vanished
 records are replaced. Pairs of two unchanged records keep their scores. A change to the
 comparisons, blocking, prior rules or thresholds (the model's fingerprint) rescores everything.
+The hashing, the diff against the kept hashes, the term frequencies and the choice of unchanged
+records worth comparing (those sharing a blocking key with a changed one: no other can make a
+pair) run in the warehouse's own connection; only the changed records and those neighbours go
+to Splink, so a small change costs little however many records there are.
 
 DuckDB only: dbt-postgres runs no Python models (see the README for the Postgres path).
 """
@@ -208,17 +212,18 @@ def agrees_beyond_names_sql() -> str:
                        for name, labels in EVIDENCE_BEYOND_NAMES.items())
 
 
+# the leading number of the street line (12a maple st): compared, not hashed (it is derived)
+HOUSE_NUMBER_SQL = "nullif(regexp_extract(street_key, '^[0-9]+[a-z]?'), '') as house_number"
+
+
 def with_house_numbers(features: pa.Table) -> pa.Table:
-    """``features`` with ``house_number``: the leading number of the street line (12a maple st)."""
+    """``features`` with ``house_number``."""
     import duckdb
 
     con = duckdb.connect()
     try:
         con.register("features", features)
-        return con.sql("""
-            select *, nullif(regexp_extract(street_key, '^[0-9]+[a-z]?'), '') as house_number
-            from features
-        """).to_arrow_table()
+        return con.sql(f"select *, {HOUSE_NUMBER_SQL} from features").to_arrow_table()
     finally:
         con.close()
 
@@ -234,6 +239,18 @@ def fingerprint(candidate_threshold: float, seed: int) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def hash_sql(columns: list[str], table: str) -> str:
+    """SQL: ``record_key`` and ``features_hash`` (a digest of every other column) of ``table``.
+
+    >>> hash_sql(["record_key", "x", "y"], "f")  # doctest: +NORMALIZE_WHITESPACE
+    "select record_key, md5(coalesce(cast(x as varchar), '<null>') || '|' ||
+     coalesce(cast(y as varchar), '<null>')) as features_hash from f"
+    """
+    fields = [name for name in columns if name != "record_key"]
+    digest = " || '|' || ".join(f"coalesce(cast({name} as varchar), '<null>')" for name in fields)
+    return f"select record_key, md5({digest}) as features_hash from {table}"
+
+
 def record_hashes(features: pa.Table) -> pa.Table:
     """``record_key`` and ``features_hash``: a digest of every field a record is compared on.
 
@@ -244,15 +261,50 @@ def record_hashes(features: pa.Table) -> pa.Table:
     """
     import duckdb
 
-    fields = [name for name in features.column_names if name != "record_key"]
-    digest = " || '|' || ".join(f"coalesce(cast({name} as varchar), '<null>')" for name in fields)
     con = duckdb.connect()
     try:
         con.register("features", features)
-        return con.sql(f"select record_key, md5({digest}) as features_hash"
-                       " from features").to_arrow_table()
+        return con.sql(hash_sql(features.column_names, "features")).to_arrow_table()
     finally:
         con.close()
+
+
+def neighbours_sql(changed: str, unchanged: str) -> str:
+    """SQL: the keys of ``unchanged`` records that share a blocking key with a ``changed`` one.
+
+    Splink pairs two records only where a blocking rule's expressions are equal on both (a null
+    equals nothing), so no other unchanged record can make a pair with a changed one.
+
+    >>> sql = neighbours_sql("c", "u")
+    >>> sql.count("semi join") == len(BLOCKING_KEYS), sql.splitlines()[-1]
+    (True, 'select u.record_key from (select record_key, postcode_key as k0, \
+substr(last_name_key, 1, 1) as k1 from u) as u semi join (select postcode_key as k0, \
+substr(last_name_key, 1, 1) as k1 from c) as c on u.k0 = c.k0 and u.k1 = c.k1')
+    """
+    def keyed(keys: tuple[str, ...]) -> str:
+        return ", ".join(f"{key} as k{i}" for i, key in enumerate(keys))
+
+    return "\nunion\n".join(
+        f"select u.record_key from (select record_key, {keyed(keys)} from {unchanged}) as u"
+        f" semi join (select {keyed(keys)} from {changed}) as c on "
+        + " and ".join(f"u.k{i} = c.k{i}" for i in range(len(keys)))
+        for keys in BLOCKING_KEYS)
+
+
+def tf_columns() -> list[str]:
+    """The columns whose values carry term-frequency adjustments.
+
+    >>> tf_columns()
+    ['first_name_key', 'last_name_key']
+    """
+    return [tf for levels in COMPARISONS.values() for _, _, _, tf in levels if tf is not None]
+
+
+def tf_sql(column: str, table: str) -> str:
+    """SQL: each value's share of the non-null values of ``column``, as Splink computes it."""
+    return (f"select {column}, cast(count(*) as double)"
+            f" / (select count({column}) from {table}) as tf_{column}"
+            f" from {table} where {column} is not null group by {column}")
 
 
 def settings(records: int) -> Any:
@@ -352,44 +404,32 @@ def score_all(features: pa.Table, candidate_threshold: float, seed: int,
     return pairs_table(db_api, [predictions]), model_json
 
 
-def score_changed(features: pa.Table, changed_keys: list[str], model_json: str,
-                  candidate_threshold: float,
+def score_changed(changed: pa.Table, neighbours: pa.Table, term_frequencies: dict[str, pa.Table],
+                  model_json: str, candidate_threshold: float,
                   memory_limit: str = DEFAULT_MEMORY_LIMIT) -> pa.Table:
-    """The pairs with at least one record of ``changed_keys``, scored with the kept model.
+    """The pairs with at least one ``changed`` record, scored with the kept model: the changed
+    records within themselves and against their unchanged ``neighbours``.
 
-    Term frequencies come from every record of ``features``, as in a full scoring.
+    The records carry ``house_number``; ``term_frequencies`` (column -> Splink's tf table) are
+    those of every record, as in a full scoring.
     """
-    import duckdb
     from splink import Linker
 
-    if not changed_keys or features.num_rows < 2:
+    if not changed.num_rows:
         return OUTPUT_SCHEMA.empty_table()
     logging.getLogger("splink").setLevel(logging.ERROR)
-    features = with_house_numbers(features)
-    con = duckdb.connect()
-    try:
-        con.register("features", features)
-        con.register("changed_keys", pa.table({"record_key": changed_keys}))
-        changed = con.sql("select * from features where record_key in"
-                          " (select record_key from changed_keys)").to_arrow_table()
-        unchanged = con.sql("select * from features where record_key not in"
-                            " (select record_key from changed_keys)").to_arrow_table()
-    finally:
-        con.close()
     db_api = splink_api(memory_limit)
-    everyone = db_api.register(features, table_name="__goldloop_all_records")
-    linker = Linker(everyone, json.loads(model_json))
-    for comparison_levels in COMPARISONS.values():
-        for _, _, _, tf_column in comparison_levels:
-            if tf_column is not None:
-                linker.table_management.compute_tf_table(tf_column)
     changed_df = db_api.register(changed, table_name="__goldloop_changed_records")
+    linker = Linker(changed_df, json.loads(model_json))
+    for column, table in term_frequencies.items():
+        linker.table_management.register_term_frequency_lookup(
+            db_api.register(table, table_name=f"__goldloop_tf_{column}"), column)
     predictions = [linker.inference.predict_within(
         changed_df, threshold_match_probability=candidate_threshold, warning_mode="never")]
-    if unchanged.num_rows:
-        unchanged_df = db_api.register(unchanged, table_name="__goldloop_unchanged_records")
+    if neighbours.num_rows:
+        neighbours_df = db_api.register(neighbours, table_name="__goldloop_neighbour_records")
         predictions.append(linker.inference.predict_between(
-            changed_df, unchanged_df, threshold_match_probability=candidate_threshold,
+            changed_df, neighbours_df, threshold_match_probability=candidate_threshold,
             warning_mode="never"))
     return pairs_table(db_api, predictions)
 
@@ -427,65 +467,95 @@ def keep_state(session: Any, this: Any, current: str, model_json: str | None,
     session.unregister("__goldloop_hashes")
 
 
-def update_hashes(session: Any, this: Any, hashes: pa.Table, stale: pa.Table) -> None:
-    """The kept record hashes after a scoring of the ``stale`` keys (changed or gone): theirs
-    replaced by ``hashes``' (none for a gone record); the others' stay as they are."""
+def stage_changes(session: Any, this: Any, features: Any) -> None:
+    """Temporary tables of this build's changes, in the warehouse's connection.
+
+    ``__goldloop_features``: every record (with ``house_number``); ``__goldloop_hashes``: each
+    record's hash; ``__goldloop_stale``: the keys whose hash is new or different
+    (``is_changed``) and those scored last time that are gone.
+    """
     _, records_table = state_names(this)
-    session.register("__goldloop_hashes", hashes)
-    session.register("__goldloop_stale", stale)
-    try:
-        session.execute(f"delete from {records_table}"
-                        " where record_key in (select record_key from __goldloop_stale)")
-        session.execute(f"insert into {records_table} select * from __goldloop_hashes"
-                        " where record_key in (select record_key from __goldloop_stale)")
-    finally:
-        session.unregister("__goldloop_stale")
-        session.unregister("__goldloop_hashes")
+    session.execute("create or replace temp table __goldloop_features as"
+                    f" select *, {HOUSE_NUMBER_SQL} from ({features.sql_query()})")
+    session.execute("create or replace temp table __goldloop_hashes as "
+                    + hash_sql(features.columns, "__goldloop_features"))
+    session.execute(f"""
+        create or replace temp table __goldloop_stale as
+        select now.record_key, true as is_changed
+        from __goldloop_hashes as now
+        left join {records_table} as kept on now.record_key = kept.record_key
+        where kept.features_hash is distinct from now.features_hash
+        union all
+        select kept.record_key, false as is_changed
+        from {records_table} as kept
+        anti join __goldloop_hashes as now on kept.record_key = now.record_key
+    """)
 
 
-def changed_records(session: Any, this: Any, hashes: pa.Table) -> tuple[list[str], list[str]]:
-    """Keys whose hash is new or different, and keys scored last time that are gone."""
+def apply_changes(session: Any, this: Any) -> None:
+    """Drop the pairs of the stale records and keep their new hashes (none for a gone one)."""
     _, records_table = state_names(this)
-    session.register("__goldloop_hashes", hashes)
-    try:
-        changed = [key for (key,) in session.execute(f"""
-            select now.record_key from __goldloop_hashes as now
-            left join {records_table} as kept on now.record_key = kept.record_key
-            where kept.features_hash is distinct from now.features_hash
-        """).fetchall()]
-        gone = [key for (key,) in session.execute(f"""
-            select kept.record_key from {records_table} as kept
-            anti join __goldloop_hashes as now on kept.record_key = now.record_key
-        """).fetchall()]
-    finally:
-        session.unregister("__goldloop_hashes")
-    return changed, gone
+    session.execute(f"""
+        delete from {this}
+        where record_key_a in (select record_key from __goldloop_stale)
+            or record_key_b in (select record_key from __goldloop_stale)
+    """)
+    session.execute(f"delete from {records_table}"
+                    " where record_key in (select record_key from __goldloop_stale)")
+    session.execute(f"insert into {records_table} select * from __goldloop_hashes"
+                    " where record_key in (select record_key from __goldloop_stale)")
+
+
+def changed_inputs(session: Any) -> tuple[pa.Table, pa.Table, dict[str, pa.Table]]:
+    """The changed records, their unchanged neighbours and every record's term frequencies."""
+    session.execute("""
+        create or replace temp table __goldloop_changed as
+        select * from __goldloop_features
+        where record_key in (select record_key from __goldloop_stale where is_changed)
+    """)
+    session.execute("""
+        create or replace temp view __goldloop_unchanged as
+        select * from __goldloop_features
+        where record_key not in (select record_key from __goldloop_stale)
+    """)
+    neighbours = session.sql(f"""
+        select * from __goldloop_features where record_key in (
+            {neighbours_sql("__goldloop_changed", "__goldloop_unchanged")})
+    """).to_arrow_table()
+    changed = session.sql("select * from __goldloop_changed").to_arrow_table()
+    term_frequencies = {column: session.sql(tf_sql(column, "__goldloop_features")).to_arrow_table()
+                        for column in tf_columns()}
+    return changed, neighbours, term_frequencies
+
+
+def drop_staged(session: Any) -> None:
+    """Drop this build's temporary tables (the connection outlives the model)."""
+    session.execute("drop view if exists __goldloop_unchanged")
+    for name in ("__goldloop_changed", "__goldloop_stale", "__goldloop_hashes",
+                 "__goldloop_features"):
+        session.execute(f"drop table if exists {name}")
 
 
 def model(dbt: Any, session: Any) -> pa.Table:
     dbt.config(materialized="incremental", incremental_strategy="append")
-    features = dbt.ref("int_customer_match_features").to_arrow_table()
+    features = dbt.ref("int_customer_match_features")
     candidate_threshold = float(dbt.config.get("candidate_threshold"))
     seed = int(dbt.config.get("sampling_seed"))
     memory_limit = str(dbt.config.get("memory_limit") or DEFAULT_MEMORY_LIMIT)
     current = fingerprint(candidate_threshold, seed)
-    hashes = record_hashes(features)
     model_json = kept_state(session, dbt.this, current) if dbt.is_incremental else None
     if model_json is None:
         if dbt.is_incremental:  # no kept model, or another fingerprint: rescore everything
             session.execute(f"delete from {dbt.this}")
-        pairs, trained = score_all(features, candidate_threshold, seed, memory_limit)
-        keep_state(session, dbt.this, current, trained, hashes)
+        records = features.to_arrow_table()
+        pairs, trained = score_all(records, candidate_threshold, seed, memory_limit)
+        keep_state(session, dbt.this, current, trained, record_hashes(records))
         return pairs
-    changed, gone = changed_records(session, dbt.this, hashes)
-    stale = pa.table({"record_key": changed + gone})
-    session.register("__goldloop_stale", stale)
-    session.execute(f"""
-        delete from {dbt.this}
-        where record_key_a in (select record_key from __goldloop_stale)
-            or record_key_b in (select record_key from __goldloop_stale)
-    """)
-    session.unregister("__goldloop_stale")
-    pairs = score_changed(features, changed, model_json, candidate_threshold, memory_limit)
-    update_hashes(session, dbt.this, hashes, stale)
-    return pairs
+    try:
+        stage_changes(session, dbt.this, features)
+        changed, neighbours, term_frequencies = changed_inputs(session)
+        apply_changes(session, dbt.this)
+    finally:
+        drop_staged(session)
+    return score_changed(changed, neighbours, term_frequencies, model_json,
+                         candidate_threshold, memory_limit)
