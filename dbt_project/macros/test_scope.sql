@@ -19,8 +19,9 @@
 
     Then, in a build that is not a full refresh, the model's row-level tests (`not_null`,
     `accepted_values`, `normalized_email`, `e164_phone`, `expression_is_true`) read only the
-    new rows (of loads not committed when the test last passed; built since), and `unique` every
-    row that shares a key with one of those (a new row repeating an old key still fails).
+    new rows (of loads not committed when the test last passed; built since), and `unique` and
+    `unique_combination` every row that shares a key with one of those (a new row repeating an
+    old key still fails; a row with a null among a combination's columns is always read).
     How it stays safe:
       - a test that fails keeps reading its rows from its last pass on: a failure is reported
         again by every build until the rows are fixed (a pass is recorded by the on-run-end
@@ -56,15 +57,15 @@
         ~ " give the name of the model the nested rows belong to") }}
 {%- endmacro %}
 
-{#- The scope of a test that can read part of its model (the row-level ones and `unique` of a
-    model declaring `test_scope`), or none. -#}
+{#- The scope of a test that can read part of its model (the row-level ones, `unique` and
+    `unique_combination` of a model declaring `test_scope`), or none. -#}
 {% macro test_scope_of(test) -%}
     {%- if not test.test_metadata or not test.attached_node -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set name = test.test_metadata.name -%}
     {%- if name not in ('not_null', 'accepted_values', 'normalized_email', 'e164_phone',
-            'expression_is_true', 'unique') -%}
+            'expression_is_true', 'unique', 'unique_combination') -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set node = graph.nodes.get(test.attached_node) -%}
@@ -189,6 +190,20 @@
             {%- set rows -%}
             (select * from {{ relation }} where {{ column }} in (
                 select scoped.{{ column }} from {{ relation }} as scoped where {{ predicate }}))
+            {%- endset -%}
+        {%- elif model.test_metadata.name == 'unique_combination' -%}
+            {#- a row with a null among the columns is read whatever it shares (a null equals
+                nothing, so it would be missed by the match on the new rows' values) -#}
+            {%- set columns = model.test_metadata.kwargs['columns'] -%}
+            {%- set scoped_columns = [] -%}
+            {%- for column in columns -%}
+                {%- do scoped_columns.append('scoped.' ~ column) -%}
+            {%- endfor -%}
+            {%- set rows -%}
+            (select * from {{ relation }} where ({{ columns | join(', ') }}) in (
+                select {{ scoped_columns | join(', ') }}
+                from {{ relation }} as scoped where {{ predicate }})
+                or {{ columns | join(' is null or ') }} is null)
             {%- endset -%}
         {%- else -%}
             {%- set rows -%}

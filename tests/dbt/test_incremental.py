@@ -513,13 +513,14 @@ def test_a_disabled_order_invoice_rule_reads_no_orders_and_drops_its_keys(
              "name_postcode", "address_last_name", "address_first_name"]
 
     run = dbt("run", "--select", "int_customer_match_keys", "int_customer_key_edges",
-              "--vars", json.dumps({"identity_rules": rules}), root=tmp_path,
-              warehouse=warehouse)
+              "--vars", json.dumps({"identity_rules": rules}), "--log-level-file", "debug",
+              root=tmp_path, warehouse=warehouse)
     assert run.returncode == 0, run.stdout[-3000:]
 
     assert not any(key[1] == "order_invoice" for key in _rows(warehouse, KEYS))
     assert not any(link[2] == "order_invoice" for link in _rows(warehouse, LINKS))
     # the keys' pre-hook computed no order_invoice groups: orders and invoices were not read
+    # (the SQL run is in the file log at debug level; the project's default is info)
     log = (tmp_path / "logs" / "dbt.log").read_text()
     hook = log[log.index("int_customer_match_keys__order_invoice\" as"):][:2000]
     assert "stg_shop__orders" not in hook and "stg_erp__invoices" not in hook

@@ -165,3 +165,25 @@ def test_mart_tests_read_the_rows_built_since_they_last_passed(built: BuiltWorld
     for _ in range(2):
         rebuilt = dbt("test", *select, root=tmp_path, warehouse=warehouse)
         assert "goldloop_normalized_email_customers_email" in _failed_tests(rebuilt)
+
+
+def test_unique_combination_reads_the_rows_sharing_a_combination_with_new_ones(
+        built: BuiltWorld, tmp_path: Path) -> None:
+    """int_customer_match_keys keeps each key row's load id: `unique_combination` reads the
+    rows sharing (record, rule, value) with rows of loads it has not passed over."""
+    warehouse = _copy(built, tmp_path)
+    select = ("--select", "int_customer_match_keys", "--exclude-resource-type", "unit_test")
+    keys = "intermediate.int_customer_match_keys"
+    first_key = f"(select * from {keys} where load_id is not null order by all limit 1)"
+    # a key row repeated under its own load id, as if edited in place: passed over
+    _execute(warehouse, f"insert into {keys} select * from {first_key}")
+    failed = _read_scoped_then_whole("test", select, warehouse, tmp_path)
+    assert any(name.startswith("unique_combination_int_customer_match_keys") for name in failed)
+
+    # the same key written again by a new load: read with every row sharing it, and failing
+    _execute(warehouse, f"insert into {keys} select * replace ('{NEW_LOAD}' as load_id)"
+                        f" from {first_key}")
+    tested = dbt("test", *select, root=tmp_path, warehouse=warehouse)
+    assert tested.returncode != 0
+    assert any(name.startswith("unique_combination_int_customer_match_keys")
+               for name in _failed_tests(tested)), tested.stdout[-3000:]
