@@ -24,6 +24,7 @@ LINES = "select * exclude (built_at) from marts.order_lines order by order_line_
 # the load ids the edits below stamp on the raw rows they change, as a dlt load does
 ORDERS_LOAD = "9999999999.000010"
 INVOICES_LOAD = "9999999999.000011"
+PEOPLE_LOAD = "9999999999.000001"
 
 
 def _orders_with_lines(con: duckdb.DuckDBPyConnection, n: int) -> list[tuple[str, str]]:
@@ -123,7 +124,7 @@ def _change_raw_people(warehouse: Path) -> dict[str, str]:
         renamed, twin = crm[0], crm[-1]
         deleted = shop[0]
         # as a later dlt load leaves them: every row it writes carries its load id
-        load_id = "9999999999.000001"
+        load_id = PEOPLE_LOAD
         con.execute("update raw_crm.contacts set lastname = 'Zyxwvutsrq', firstname = 'Qqq',"
                     " email = null, phone = null, mobilephone = null, address = null, zip = null,"
                     " _dlt_load_id = ? where id = ?", [load_id, renamed.split(":")[-1]])
@@ -171,9 +172,8 @@ def _scored_against_every_record(warehouse: Path, keys: set[str]) -> dict[tuple[
     linker = Linker(db_api.register(records, table_name="everyone"), json.loads(model_json[0]))
     for column in scored.tf_columns():
         linker.table_management.compute_tf_table(column)
-    inside = records.filter(pa.compute.is_in(records["record_key"], pa.array(sorted(keys))))
-    outside = records.filter(pa.compute.invert(
-        pa.compute.is_in(records["record_key"], pa.array(sorted(keys)))))
+    is_key = pa.compute.is_in(records["record_key"], pa.array(sorted(keys)))
+    inside, outside = records.filter(is_key), records.filter(pa.compute.invert(is_key))
     inside_df = db_api.register(inside, table_name="inside")
     threshold = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"][
         "identity_candidate_threshold"]
@@ -196,11 +196,11 @@ def test_incremental_scoring_rescores_only_the_changed_records(built: BuiltWorld
     con = duckdb.connect(str(warehouse))
     try:
         emptied = [f"crm:contacts:{contact_id}" for (contact_id,) in con.execute("""
-            update raw_crm.contacts set email = null, _dlt_load_id = '9999999999.000001'
+            update raw_crm.contacts set email = null, _dlt_load_id = ?
             where id in (select id from raw_crm.contacts where email is not null
                          order by id limit 40)
             returning id
-        """).fetchall()]
+        """, [PEOPLE_LOAD]).fetchall()]
     finally:
         con.close()
 
