@@ -62,6 +62,10 @@ def up(data_dir: Path, *, customers: int = 1000, seed: int = 42,
     if not 100 <= customers <= 1_000_000:
         raise SandboxError(f"--customers {customers} is out of range",
                            hint="choose a number from 100 to 1,000,000")
+    unknown = sorted(set(ports or {}) - set(SYSTEMS))
+    if unknown:
+        raise SandboxError(f"ports given for {', '.join(unknown)}, which the sandbox does not "
+                           "serve", hint=f"name the systems {', '.join(SYSTEMS)}")
     if running_pid(data_dir):
         config = SandboxConfig.load(data_dir)
         progress(f"sandbox already running for {data_dir}")

@@ -116,6 +116,17 @@ def test_bad_input_gets_a_clear_error(tmp_path: Path) -> None:
     assert out.returncode == 2 and "100 to 1,000,000" in out.stderr
 
 
+def test_ports_named_by_vendor_are_refused_before_seeding(tmp_path: Path) -> None:
+    from goldloop.errors import SandboxError
+    from sandbox import control
+
+    data_dir = tmp_path / "sandbox"
+    with pytest.raises(SandboxError) as raised:
+        control.up(data_dir, customers=100, ports={"hubspot": 19411, "erp": 19412})
+    assert "hubspot" in str(raised.value) and "crm, erp, shop, hr" in raised.value.hint
+    assert not control.is_seeded(data_dir)
+
+
 def test_same_seed_same_world_byte_for_byte(tmp_path: Path) -> None:
     from sandbox.config import SandboxConfig
     from sandbox.control import truth_rows
