@@ -5,27 +5,45 @@
         adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list)) }}
 {%- endmacro %}
 
-{#- Incremental models: which source rows a build reprocesses.
+{#- Incremental facts (orders, invoices, payments, order_lines): a build reworks the rows of
+    the dlt loads the model has not read yet. dlt stamps every row a load writes with the load's
+    id, a re-load too (a merge's update, a parent's nested rows written again with it), so no
+    change is missed whatever its timestamps say or whatever order loads finish in, and a row
+    not loaded again is not read again. State beside the model: `<model>__loads`, the load ids
+    its inputs held when its last build started. Use all three:
+        config(pre_hook="{{ remember_loads_now([ref('stg_...'), ...]) }}",
+               post_hook="{{ keep_loads_read() }}")
+        ... where {{ loaded_since_read('alias.load_id') }}
+    A failed build keeps nothing (its hooks run in its transaction), so the next build reads
+    those loads again. A full refresh, a first build, or a table built before it kept the state:
+    every row. Rows edited in the warehouse by hand (no new load id) are seen by a full build. -#}
 
-    `changed_since_last_build(column)`: in an incremental build, rows whose `column` (a UTC
-    timestamp) is at or after the latest value the model already holds (`target_column`, by
-    default the same name), less the lookback window `incremental_lookback_hours`: a change
-    that arrives late (loaded after the last build but stamped a little before its latest row)
-    is still picked up. Rows without a timestamp are always reprocessed. In a full build (first
-    run, `--full-refresh`), or when the table built earlier has no such column yet (it predates
-    the cursor; `on_schema_change: append_new_columns` adds it), every row: `true`. -#}
-{% macro changed_since_last_build(column, target_column=none) -%}
-    {%- set cursor = target_column or column -%}
-    {%- if built_with_column(cursor) -%}
-    ({{ column }} is null or {{ column }} >= (
-        select coalesce(
-            {{ dbt.dateadd('hour', -1 * var('incremental_lookback_hours'),
-                'max(already_built.' ~ cursor ~ ')') }},
-            cast('1900-01-01 00:00:00' as timestamp))
-        from {{ this }} as already_built))
+{% macro loads_are_kept() -%}
+    {{ return(state_is_kept(['loads'])) }}
+{%- endmacro %}
+
+{#- Pre-hook: the load ids `relations` (each with a `load_id` column) hold now. -#}
+{% macro remember_loads_now(relations) -%}
+    drop table if exists {{ state_table('loads_now') }};
+    create table {{ state_table('loads_now') }} as
+        {{- load_ids_now_sql(relations) }}
+{%- endmacro %}
+
+{#- In the model: the row's load (`column`) was not read by the last build; always true in a
+    build that reads every row. A row without a load id is always read. -#}
+{% macro loaded_since_read(column) -%}
+    {%- if loads_are_kept() -%}
+    ({{ column }} is null or {{ column }} not in (
+        select read_loads.load_id from {{ state_table('loads') }} as read_loads))
     {%- else -%}
     true
     {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook: the loads read, for the next build. -#}
+{% macro keep_loads_read() -%}
+    drop table if exists {{ state_table('loads') }};
+    alter table {{ state_table('loads_now') }} rename to {{ state_table('loads').identifier }}
 {%- endmacro %}
 
 {#- `drop_python_temp_tables()`, a post-hook of incremental Python models on DuckDB: dbt-duckdb

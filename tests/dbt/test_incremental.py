@@ -636,8 +636,8 @@ def _change_raw_invoices(warehouse: Path) -> tuple[str, str]:
                     " updated_date_utc = ? + interval 2 hour, _dlt_load_id = ?"
                     " where invoice_id = ?", [latest[0], INVOICES_LOAD, corrected[0]])
         con.execute("update raw_erp.payments set amount = amount + 1,"
-                    " updated_date_utc = ? + interval 2 hour where invoice__invoice_id = ?",
-                    [latest[0], corrected[0]])
+                    " updated_date_utc = ? + interval 2 hour, _dlt_load_id = ?"
+                    " where invoice__invoice_id = ?", [latest[0], INVOICES_LOAD, corrected[0]])
     finally:
         con.close()
     return late[0], corrected[0]

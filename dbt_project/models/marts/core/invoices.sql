@@ -1,14 +1,14 @@
 {#- ERP sales invoices (ACCREC) with the golden customer billed and what they bill: a shop
     order (Reference <shop>/#1001) or a CRM deal (Reference DEAL-<id>).
 
-    Incremental (delete+insert by invoice_id): a build reworks the invoices changed since the
-    latest one it holds (less `incremental_lookback_hours`), the invoices of ERP contacts whose
-    golden customer the change log names since the last build (macros/changed_customers.sql),
-    and the invoices of orders changed
-    since then (an order that arrives after its invoice). -#}
+    Incremental (delete+insert by invoice_id): a build reworks the invoices dlt loaded since
+    the last build (macros/incremental.sql), the invoices of ERP contacts whose golden customer
+    the change log names since the last build (macros/changed_customers.sql), and the invoices
+    of orders loaded since then (an order that arrives after its invoice). -#}
 {{ config(materialized='incremental', unique_key='invoice_id',
     incremental_strategy='delete+insert', on_schema_change='append_new_columns',
-    post_hook="{{ consume_customer_changes() }}") }}
+    pre_hook="{{ remember_loads_now([ref('stg_erp__invoices'), ref('stg_shop__orders')]) }}",
+    post_hook=["{{ consume_customer_changes() }}", "{{ keep_loads_read() }}"]) }}
 with
 
 invoices as (
@@ -18,14 +18,13 @@ invoices as (
         -- picked on the few columns the choice reads (as in orders)
         and invoice_id in (
             select invoices.invoice_id from {{ ref('stg_erp__invoices') }} as invoices
-            where {{ changed_since_last_build('invoices.updated_at', 'updated_at') }}
+            where {{ loaded_since_read('invoices.load_id') }}
                 or invoices.contact_id in (
                     {{ records_with_new_customer(ref('customer_xref'), 'erp') }})
                 or invoices.reference in (
                     select changed_orders.order_reference from {{ ref('stg_shop__orders') }}
                         as changed_orders
-                    where {{ changed_since_last_build('changed_orders.updated_at',
-                                                      'updated_at') }}))
+                    where {{ loaded_since_read('changed_orders.load_id') }}))
     {%- endif %}
 ),
 

@@ -1,12 +1,14 @@
 {#- Shop order lines with the golden product of their SKU. Incremental: a build rewrites the
-    lines of every order changed since the last build (less the lookback window), deleting the
-    order's old lines first, so a line removed from an order disappears too. `--full-refresh`
-    rebuilds everything. -#}
+    lines of every order dlt loaded since the last build (macros/incremental.sql; dlt writes an
+    order's lines again with it), deleting the order's old lines first, so a line removed from
+    an order disappears too. `--full-refresh` rebuilds everything. -#}
 {{ config(
     materialized='incremental',
     unique_key='order_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
+    pre_hook="{{ remember_loads_now([ref('stg_shop__orders')]) }}",
+    post_hook="{{ keep_loads_read() }}",
 ) }}
 
 with
@@ -17,7 +19,7 @@ order_lines as (
 
 orders as (
     select order_row_id, order_record_id, updated_at from {{ ref('stg_shop__orders') }}
-    where {{ changed_since_last_build('updated_at') }}
+    where {{ loaded_since_read('load_id') }}
 ),
 
 -- cast to the contract's types: the rows of an incremental build are compared with the table

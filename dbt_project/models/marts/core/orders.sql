@@ -1,15 +1,15 @@
 {#- Shop orders with their golden customer and the ERP invoice that bills them (the first
     live one; duplicates and breaks are in orders_vs_invoices).
 
-    Incremental (delete+insert by order_id): a build reworks the orders changed since the
-    latest one it holds (less `incremental_lookback_hours`), the orders of shop customers whose
-    golden customer the change log names since the last build (macros/changed_customers.sql,
-    records_with_new_customer), and the
-    orders an invoice changed since then refers to or billed (a late invoice, a re-billed
-    one). -#}
+    Incremental (delete+insert by order_id): a build reworks the orders dlt loaded since the
+    last build (macros/incremental.sql), the orders of shop customers whose golden customer the
+    change log names since the last build (macros/changed_customers.sql,
+    records_with_new_customer), and the orders an invoice loaded since then refers to or billed
+    (a late invoice, a re-billed one). -#}
 {{ config(materialized='incremental', unique_key='order_id',
     incremental_strategy='delete+insert', on_schema_change='append_new_columns',
-    post_hook="{{ consume_customer_changes() }}") }}
+    pre_hook="{{ remember_loads_now([ref('stg_shop__orders'), ref('stg_erp__invoices')]) }}",
+    post_hook=["{{ consume_customer_changes() }}", "{{ keep_loads_read() }}"]) }}
 with
 
 all_invoices as (
@@ -20,7 +20,7 @@ all_invoices as (
 {%- if is_incremental() %}
 changed_invoices as (
     select invoices.invoice_id, invoices.reference from {{ ref('stg_erp__invoices') }} as invoices
-    where {{ changed_since_last_build('invoices.updated_at', 'updated_at') }}
+    where {{ loaded_since_read('invoices.load_id') }}
 ),
 {%- endif %}
 
@@ -31,7 +31,7 @@ orders as (
     -- the picked orders only (all of them, read before the choice, cost twice as much)
     where order_record_id in (
         select orders.order_record_id from {{ ref('stg_shop__orders') }} as orders
-        where {{ changed_since_last_build('orders.updated_at', 'updated_at') }}
+        where {{ loaded_since_read('orders.load_id') }}
             or orders.customer_record_id in (
                 {{ records_with_new_customer(ref('customer_xref'), 'shop') }})
             -- the orders a changed invoice refers to now, and those it billed before

@@ -1,12 +1,14 @@
 {#- ERP payments. Incremental (delete+insert by payment_id): a build reworks the payments
-    changed since the latest one it holds, less `incremental_lookback_hours`. -#}
+    dlt loaded since the last build (macros/incremental.sql). -#}
 {{ config(materialized='incremental', unique_key='payment_id',
-    incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}
+    incremental_strategy='delete+insert', on_schema_change='append_new_columns',
+    pre_hook="{{ remember_loads_now([ref('stg_erp__payments')]) }}",
+    post_hook="{{ keep_loads_read() }}") }}
 with
 
 payments as (
     select * from {{ ref('stg_erp__payments') }} as payments
-    where {{ changed_since_last_build('payments.updated_at', 'updated_at') }}
+    where {{ loaded_since_read('payments.load_id') }}
 ),
 
 final as (
