@@ -41,15 +41,55 @@
         on clusters.record_key = records.record_key
 {%- endmacro %}
 
-{#- int_customer_changes' post-hook: keep the members it compared with, and prune the log rows
-    older than `identity_change_log_days`, leaving a row without a customer at the horizon (a
-    reader that consumed less than that reworks everyone). -#}
+{#- int_customer_changes' pre-hook: with the last build's members kept, the members that
+    differ (`__member_changes`: side 'now' for a member as it is now, 'then' as it was), read
+    by the model and applied to the kept members by the post-hook. -#}
+{% macro compare_change_log_members() -%}
+    {%- if state_is_kept(['members']) %}
+    drop table if exists {{ state_table('member_changes') }};
+    create table {{ state_table('member_changes') }} as
+    with
+    current_members as (
+        {{ customer_members_sql() }}
+    )
+    select 'now' as side, record_key, customer_id, load_id from (
+        select record_key, customer_id, load_id from current_members
+        except
+        select record_key, customer_id, load_id from {{ state_table('members') }}) as came
+    union all
+    select 'then' as side, record_key, customer_id, load_id from (
+        select record_key, customer_id, load_id from {{ state_table('members') }}
+        except
+        select record_key, customer_id, load_id from current_members) as went
+    {%- else %}
+    select 1
+    {%- endif %}
+{%- endmacro %}
+
+{#- int_customer_changes' post-hook: keep the members it compared with (the changes applied
+    in place; all of them after a full build), and prune the log rows older than
+    `identity_change_log_days`, leaving a row without a customer at the horizon (a reader that
+    consumed less than that reworks everyone). -#}
 {% macro keep_change_log_members() -%}
     {%- set horizon = dbt.dateadd('day', -1 * var('identity_change_log_days'),
                                   build_started_at()) -%}
+    {%- if state_is_kept(['members']) %}
+    delete from {{ state_table('members') }} as kept
+    where exists (
+        select 1 from {{ state_table('member_changes') }} as went
+        where went.side = 'then' and went.record_key = kept.record_key
+            and went.customer_id = kept.customer_id
+            and went.load_id is not distinct from kept.load_id);
+    insert into {{ state_table('members') }} (record_key, customer_id, load_id)
+    select record_key, customer_id, load_id from {{ state_table('member_changes') }}
+    where side = 'now';
+    drop table {{ state_table('member_changes') }};
+    {%- else %}
+    drop table if exists {{ state_table('member_changes') }};
     drop table if exists {{ state_table('members') }};
     create table {{ state_table('members') }} as
     {{ customer_members_sql() }};
+    {%- endif %}
     insert into {{ this }} (changed_at, customer_id)
     select {{ horizon }}, cast(null as {{ dbt.type_string() }})
     where exists (select 1 from {{ this }} where changed_at < {{ horizon }});

@@ -6,10 +6,12 @@
 
     The models built by customer (macros/changed_customers.sql) read it: each reworks the
     customers logged since the last entry it consumed. So the members (record_key,
-    customer_id, load_id) are compared with the last build's (`<this>__members`, kept by the
-    post-hook) once per build, not once per model. Append-only; `--full-refresh` starts the
+    customer_id, load_id) are compared with the last build's (`<this>__members`) once per
+    build, not once per model: the pre-hook writes the difference (`<this>__member_changes`),
+    the post-hook applies it to the kept members. Append-only; `--full-refresh` starts the
     log over. -#}
 {{ config(materialized='incremental', incremental_strategy='append',
+    pre_hook="{{ compare_change_log_members() }}",
     post_hook="{{ keep_change_log_members() }}") }}
 -- depends_on: {{ ref('int_customer_clusters') }}, {{ ref('int_customer_records') }}
 
@@ -17,18 +19,8 @@ with
 
 {%- if state_is_kept(['members']) %}
 
-current_members as (
-    {{ customer_members_sql() }}
-),
-
 changes as (
-    (select record_key, customer_id, load_id from current_members
-     except
-     select record_key, customer_id, load_id from {{ state_table('members') }})
-    union all
-    (select record_key, customer_id, load_id from {{ state_table('members') }}
-     except
-     select record_key, customer_id, load_id from current_members)
+    select record_key, customer_id, load_id from {{ state_table('member_changes') }}
 ),
 
 changed_customers as (
