@@ -172,7 +172,9 @@
         union
         (select match_rule, match_value from {{ state_table('order_invoice') }}
          except
-         select match_rule, match_value from {{ this }} where match_rule = 'order_invoice');
+         select match_rule, match_value from {{ this }}
+         where match_rule = 'order_invoice' and match_value in (
+            select match_value from {{ state_table('order_invoice') }}));
     {% endif -%}
     delete from {{ this }} as kept
     where exists (

@@ -82,11 +82,14 @@ keys as (
 ),
 
 -- a shop customer and the ERP contact its orders were invoiced to: the ones this table lacks
+-- (compared with the order_invoice keys of the same records only, not every key held)
 order_invoice_keys as (
     {%- if is_incremental() %}
     select record_key, match_rule, match_value from {{ state_table('order_invoice') }}
     except
     select record_key, match_rule, match_value from {{ this }}
+    where match_rule = 'order_invoice'
+        and record_key in (select record_key from {{ state_table('order_invoice') }})
     {%- else %}
     {{ order_invoice_keys_sql(ref('int_customer_records'), ref('stg_shop__orders'),
         ref('stg_erp__invoices')) }}
