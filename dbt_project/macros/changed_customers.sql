@@ -188,20 +188,26 @@
 {%- endmacro %}
 
 {#- Facts billed to or bought by a customer record (orders, invoices) carry the record's golden
-    customer. `records_with_new_customer(xref, system)` lists `system`'s records of the
-    customers int_customer_changes logged since the model last consumed the log (a merge, a
-    split, a record reloaded: every record whose customer changed, and a few more), whose facts
-    a build reworks; the post-hook `consume_customer_changes()` records what it consumed.
-    Without that (a first build, a table built before it kept it), or after a log row for
-    every customer: every record. -#}
-{% macro records_with_new_customer(xref, system) -%}
+    customer. `records_with_new_customer(xref, system, record_column)` lists `system`'s records
+    whose facts a build reworks: of the customers int_customer_changes logged since the model
+    last consumed the log (a merge, a split, a record reloaded), those whose facts in the model
+    (`record_column` naming the record) hold another customer than the record has now. A
+    reloaded record that kept its customer leaves its facts alone. The post-hook
+    `consume_customer_changes()` records what the model consumed. Without that (a first build,
+    a table built before it kept it), or after a log row for every customer: every record
+    whose facts hold another customer. -#}
+{% macro records_with_new_customer(xref, system, record_column) -%}
     {%- set change_log = ref('int_customer_changes') -%}
-    select record_id from {{ xref }}
-    where system = '{{ system }}'
+    select xref.record_id from {{ xref }} as xref
+    where xref.system = '{{ system }}'
     {%- if state_is_kept(['consumed']) %}
-        and (customer_id in (select customer_id from {{ change_log }}
-                             where {{ logged_since_consumed() }})
+        and (xref.customer_id in (select customer_id from {{ change_log }}
+                                  where {{ logged_since_consumed() }})
             or exists (select 1 from {{ change_log }}
                        where customer_id is null and {{ logged_since_consumed() }}))
+        and exists (
+            select 1 from {{ this }} as built
+            where built.{{ record_column }} = xref.record_id
+                and built.customer_id is distinct from xref.customer_id)
     {%- endif %}
 {%- endmacro %}

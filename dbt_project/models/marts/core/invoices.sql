@@ -2,8 +2,9 @@
     order (Reference <shop>/#1001) or a CRM deal (Reference DEAL-<id>).
 
     Incremental (delete+insert by invoice_id): a build reworks the invoices dlt loaded since
-    the last build (macros/incremental.sql), the invoices of ERP contacts whose golden customer
-    the change log names since the last build (macros/changed_customers.sql), and the invoices
+    the last build (macros/incremental.sql), the invoices of ERP contacts of the customers the
+    change log names since the last build whose invoices hold another customer now
+    (macros/changed_customers.sql, records_with_new_customer), and the invoices
     of orders loaded since then (an order that arrives after its invoice). -#}
 {{ config(materialized='incremental', unique_key='invoice_id',
     incremental_strategy='delete+insert', on_schema_change='append_new_columns',
@@ -20,7 +21,8 @@ invoices as (
             select invoices.invoice_id from {{ ref('stg_erp__invoices') }} as invoices
             where {{ loaded_since_read('invoices.load_id') }}
                 or invoices.contact_id in (
-                    {{ records_with_new_customer(ref('customer_xref'), 'erp') }})
+                    {{ records_with_new_customer(ref('customer_xref'), 'erp',
+                                                'erp_contact_id') }})
                 or invoices.reference in (
                     select changed_orders.order_reference from {{ ref('stg_shop__orders') }}
                         as changed_orders

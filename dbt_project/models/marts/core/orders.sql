@@ -2,9 +2,9 @@
     live one; duplicates and breaks are in orders_vs_invoices).
 
     Incremental (delete+insert by order_id): a build reworks the orders dlt loaded since the
-    last build (macros/incremental.sql), the orders of shop customers whose golden customer the
-    change log names since the last build (macros/changed_customers.sql,
-    records_with_new_customer), and the orders an invoice loaded since then refers to or billed
+    last build (macros/incremental.sql), the orders of shop customers of the customers the
+    change log names since the last build whose orders hold another customer now
+    (macros/changed_customers.sql, records_with_new_customer), and the orders an invoice loaded since then refers to or billed
     (a late invoice, a re-billed one). -#}
 {{ config(materialized='incremental', unique_key='order_id',
     incremental_strategy='delete+insert', on_schema_change='append_new_columns',
@@ -33,7 +33,8 @@ orders as (
         select orders.order_record_id from {{ ref('stg_shop__orders') }} as orders
         where {{ loaded_since_read('orders.load_id') }}
             or orders.customer_record_id in (
-                {{ records_with_new_customer(ref('customer_xref'), 'shop') }})
+                {{ records_with_new_customer(ref('customer_xref'), 'shop',
+                                            'shop_customer_id') }})
             -- the orders a changed invoice refers to now, and those it billed before
             or orders.order_reference in (select reference from changed_invoices)
             or orders.order_record_id in (
