@@ -5,11 +5,12 @@
         adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list)) }}
 {%- endmacro %}
 
-{#- Incremental facts (orders, invoices, payments, order_lines): a build reworks the rows of
-    the dlt loads the model has not read yet. dlt stamps every row a load writes with the load's
-    id, a re-load too (a merge's update, a parent's nested rows written again with it), so no
-    change is missed whatever its timestamps say or whatever order loads finish in, and a row
-    not loaded again is not read again. State beside the model: `<model>__loads`, the load ids
+{#- Incremental facts (orders, invoices, payments, order_lines; orders_vs_invoices in
+    reworked_orders.sql): a build reworks the rows of the dlt loads the model has not read
+    yet. dlt stamps every row a load writes with the load's id, a re-load too (a merge's
+    update, a parent's nested rows written again with it), so no change is missed whatever its
+    timestamps say or whatever order loads finish in, and a row not loaded again is not read
+    again. State beside the model: `<model>__loads`, the load ids
     its inputs held when its last build started. Use all three:
         config(pre_hook="{{ remember_loads_now([ref('stg_...'), ...]) }}",
                post_hook="{{ keep_loads_read() }}")

@@ -14,9 +14,7 @@
 {#- Pre-hook: the loads read now; in an incremental build the orders to rework, whose breaks
     go (with those of orders no longer loaded at all). -#}
 {% macro forget_reworked_orders(orders, invoices) -%}
-    drop table if exists {{ state_table('loads_now') }};
-    create table {{ state_table('loads_now') }} as
-        {{- load_ids_now_sql([orders, invoices]) }};
+    {{ remember_loads_now([orders, invoices]) }};
     {%- if order_rework_is_kept() %}
     drop table if exists {{ state_table('changed_invoices') }};
     create table {{ state_table('changed_invoices') }} as
@@ -62,13 +60,11 @@
         where reference is not null;
     drop table {{ state_table('changed_invoices') }};
     drop table {{ state_table('reworked') }};
-    drop table {{ state_table('loads') }};
     {%- else -%}
     drop table if exists {{ state_table('references') }};
     create table {{ state_table('references') }} as
         select invoice_id, reference from {{ invoices }}
         where is_sales_invoice and reference is not null;
-    drop table if exists {{ state_table('loads') }};
     {%- endif %}
-    alter table {{ state_table('loads_now') }} rename to {{ state_table('loads').identifier }}
+    {{ keep_loads_read() }}
 {%- endmacro %}
