@@ -63,7 +63,7 @@ def test_the_replay_builds_every_relation_dbt_built_with_the_same_rows(
     # models): the clusters' links and labels, the customers' members the change log compared
     # with, what each mart by customer and each fact consumed of it, the values each feed's
     # customers hold, the key change log, the order_invoice links and the references each
-    # invoice named (with the loads read); dbt renders hooks
+    # invoice named, and the loads each fact read; dbt renders hooks
     # at run time and the replay does not run them
     feeds = ("sync_crm__contacts", "sync_erp__contacts", "sync_shop__customers")
     hook_state = {
@@ -78,7 +78,9 @@ def test_the_replay_builds_every_relation_dbt_built_with_the_same_rows(
         ("intermediate", "int_customer_match_keys__changes"),
         *{("intermediate", f"int_customer_match_keys__order_invoice_{kind}")
           for kind in ("links", "loads")},
-        *{("marts", f"orders_vs_invoices__{kind}") for kind in ("loads", "references")}}
+        *{("marts", f"orders_vs_invoices__{kind}") for kind in ("loads", "references")},
+        *{("marts", f"{fact}__loads")
+          for fact in ("orders", "invoices", "payments", "order_lines")}}
     assert hook_state <= built.keys()
     assert replayed == {key: rows for key, rows in built.items() if key not in hook_state}
     assert built[("marts", "customers")] > 300
