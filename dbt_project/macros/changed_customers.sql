@@ -174,6 +174,9 @@
     drop table if exists {{ state_table('logged') }};
     drop table if exists {{ state_table('values_now') }};
     {%- endif %}
+    {%- if ((model.config.meta or {}).get('test_scope') or {}).get('written') %}
+    {{ log_written_customers(state_is_kept(customer_state_kinds(entangled))) }};
+    {%- endif %}
     drop table if exists {{ state_table('consumed') }};
     create table {{ state_table('consumed') }} as
     select coalesce(max(changed_at), {{ build_started_at() }}) as consumed_at
@@ -185,6 +188,33 @@
     drop table if exists {{ state_table(kind) }};
     {%- endfor %}
     select 1
+{%- endmacro %}
+
+{#- A model whose rows carry no build stamp (a sync feed: its columns are what the sync
+    pushes) logs the customers each build wrote rows for, with the build's start
+    (`<model>__written`), so its tests can read only those customers' rows
+    (macros/test_scope.sql, `test_scope: {written: <the row's customer id>}`). A build that
+    wrote every customer (a full or first build) logs a row without a customer. Pruned like the
+    change log: rows older than `identity_change_log_days` go, leaving a row without a customer
+    at the horizon. Called by `consume_customer_changes` for the models declaring that scope;
+    `reworked_only` tells whether the build reworked only the customers in `__changed`. -#}
+{% macro log_written_customers(reworked_only) -%}
+    {%- set written = state_table('written') -%}
+    {%- set horizon = dbt.dateadd('day', -1 * var('identity_change_log_days'),
+                                  build_started_at()) -%}
+    create table if not exists {{ written }} (
+        customer_id {{ dbt.type_string() }}, built_at {{ dbt.type_timestamp() }});
+    {%- if reworked_only %}
+    insert into {{ written }} (customer_id, built_at)
+    select customer_id, {{ build_started_at() }} from {{ state_table('changed') }};
+    {%- else %}
+    insert into {{ written }} (customer_id, built_at)
+    values (cast(null as {{ dbt.type_string() }}), {{ build_started_at() }});
+    {%- endif %}
+    insert into {{ written }} (customer_id, built_at)
+    select cast(null as {{ dbt.type_string() }}), {{ horizon }}
+    where exists (select 1 from {{ written }} where built_at < {{ horizon }});
+    delete from {{ written }} where built_at < {{ horizon }}
 {%- endmacro %}
 
 {#- Facts billed to or bought by a customer record (orders, invoices) carry the record's golden

@@ -16,6 +16,12 @@
             is built from changes: the column holding when the build that wrote the row
             started (`build_started_at()`); a row is new when built after the start of the
             build the test last passed in.
+        config: {meta: {test_scope: {written: sync_key}}}
+            a mart incremental by customer whose rows carry no build stamp (a sync feed: its
+            columns are exactly what the sync pushes): the row's golden customer id (a column
+            or an expression of the row's columns); a row is new when a build after the one the
+            test last passed in wrote its customer's rows (`<model>__written`, logged by
+            `consume_customer_changes`, macros/changed_customers.sql).
 
     Then, in a build that is not a full refresh, the model's row-level tests (`not_null`,
     `accepted_values`, `normalized_email`, `e164_phone`, `expression_is_true`) read only the
@@ -150,9 +156,22 @@
 {#- SQL: the row `alias` was written since the test last passed (`pass`, from
     last_test_pass): by a load it had not passed over (`load_id` column), or by a build that
     started after the build it passed in (`built_at` column). Rows without a stamp are new. -#}
-{% macro written_since_test_passed(alias, scope, pass) -%}
+{% macro written_since_test_passed(alias, scope, pass, relation=none) -%}
     {%- if pass is none -%}
     true
+    {%- elif scope.get('written') -%}
+    {%- set written = relation.incorporate(path={'identifier': relation.identifier ~ '__written'}) -%}
+    {%- if pass['started_at'] is none or load_relation(written) is none -%}
+    true
+    {%- else -%}
+    {%- set since = "cast('" ~ pass['started_at'] ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
+    ({{ scope['written'] }} in (
+        select written.customer_id from {{ written }} as written
+        where written.built_at > {{ since }})
+     or exists (
+        select 1 from {{ written }} as written
+        where written.customer_id is null and written.built_at > {{ since }}))
+    {%- endif -%}
     {%- elif scope.get('built_at') and pass['started_at'] is none -%}
     true
     {%- elif scope.get('built_at') -%}
@@ -183,13 +202,13 @@
                 where {{ written_since_test_passed('parent', {'load_id': 'load_id'}, pass) }})
             {%- endset -%}
         {%- else -%}
-            {%- set predicate = written_since_test_passed('scoped', scope, pass) -%}
+            {%- set predicate = written_since_test_passed('scoped', scope, pass, relation) -%}
         {%- endif -%}
         {%- if model.test_metadata.name == 'unique' -%}
             {%- set column = model.test_metadata.kwargs['column_name'] -%}
             {%- set rows -%}
             (select * from {{ relation }} where {{ column }} in (
-                select scoped.{{ column }} from {{ relation }} as scoped where {{ predicate }}))
+                select {{ column }} from {{ relation }} as scoped where {{ predicate }}))
             {%- endset -%}
         {%- elif model.test_metadata.name == 'unique_combination' -%}
             {#- a row with a null among the columns is read whatever it shares (a null equals

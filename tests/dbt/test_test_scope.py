@@ -187,3 +187,27 @@ def test_unique_combination_reads_the_rows_sharing_a_combination_with_new_ones(
     assert tested.returncode != 0
     assert any(name.startswith("unique_combination_int_customer_match_keys")
                for name in _failed_tests(tested)), tested.stdout[-3000:]
+
+
+def test_sync_feed_tests_read_the_customers_written_since_they_last_passed(
+        built: BuiltWorld, tmp_path: Path) -> None:
+    """A sync feed's columns are what its sync pushes (no build stamp): each build logs the
+    customers it wrote (`<feed>__written`), and the feed's tests read those customers' rows,
+    with every row sharing a key with them (`unique` over an expression too)."""
+    warehouse = _copy(built, tmp_path)
+    select = ("--select", "sync_erp__contacts", "--exclude-resource-type", "unit_test")
+    feed = "marts.sync_erp__contacts"
+    first, second = (row[0] for row in built.query(
+        f"select sync_key from {feed} order by sync_key limit 2"))
+    # one customer's name given to another in place, not by a build: the tests skip it
+    _execute(warehouse, f"update {feed} set name = upper((select name from {feed}"
+                        f" where sync_key = '{first}')) where sync_key = '{second}'")
+    failed = _read_scoped_then_whole("test", select, warehouse, tmp_path)
+    assert any(name.startswith("unique_sync_erp__contacts_lower_name") for name in failed)
+
+    # the same customer as a later build writes it: read, and failing until it is fixed
+    _execute(warehouse, f"insert into {feed}__written values ('{second}', now()::timestamp)")
+    for _ in range(2):
+        tested = dbt("test", *select, root=tmp_path, warehouse=warehouse)
+        assert any(name.startswith("unique_sync_erp__contacts_lower_name")
+                   for name in _failed_tests(tested)), tested.stdout[-3000:]
