@@ -47,20 +47,19 @@
 {% macro compare_change_log_members() -%}
     {%- if state_is_kept(['members']) %}
     drop table if exists {{ state_table('member_changes') }};
+    {#- one full join: each side read and hashed once -#}
     create table {{ state_table('member_changes') }} as
-    with
-    current_members as (
-        {{ customer_members_sql() }}
-    )
-    select 'now' as side, record_key, customer_id, load_id from (
-        select record_key, customer_id, load_id from current_members
-        except
-        select record_key, customer_id, load_id from {{ state_table('members') }}) as came
-    union all
-    select 'then' as side, record_key, customer_id, load_id from (
-        select record_key, customer_id, load_id from {{ state_table('members') }}
-        except
-        select record_key, customer_id, load_id from current_members) as went
+    select distinct
+        case when now.record_key is null then 'then' else 'now' end as side,
+        coalesce(now.record_key, kept.record_key) as record_key,
+        case when now.record_key is null then kept.customer_id else now.customer_id end
+            as customer_id,
+        case when now.record_key is null then kept.load_id else now.load_id end as load_id
+    from ({{ customer_members_sql() }}) as now
+    full outer join {{ state_table('members') }} as kept
+        on now.record_key = kept.record_key and now.customer_id = kept.customer_id
+            and coalesce(now.load_id, '') = coalesce(kept.load_id, '')
+    where now.record_key is null or kept.record_key is null
     {%- else %}
     select 1
     {%- endif %}

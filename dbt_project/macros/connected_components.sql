@@ -85,21 +85,23 @@ component_labels_{{ hop }} as (
 {#- A pre-hook of a model clustering with incremental_components: the links and the labels that
     came or went since the last build, compared with the kept ones once (`__changed_links`,
     `__changed_labels`, each row flagged is_new or gone). The model reworks what they touch;
-    the post-hook applies them to the kept state. -#}
+    the post-hook applies them to the kept state. One full join per kind, not two `except`s:
+    each side is read and hashed once. -#}
 {% macro compare_component_state(records, edges, label_column='anchor_label') -%}
     {%- if components_are_incremental() -%}
     {%- for kind, value, now in component_state(records, edges, label_column) %}
     drop table if exists {{ state_table('changed_' ~ kind) }};
     create table {{ state_table('changed_' ~ kind) }} as
-    select record_key, {{ value }}, true as is_new from (
-        {{ now }}
-        except
-        select record_key, {{ value }} from {{ state_table(kind) }}) as came
-    union all
-    select record_key, {{ value }}, false from (
-        select record_key, {{ value }} from {{ state_table(kind) }}
-        except
-        {{ now }}) as went;
+    select distinct
+        coalesce(now.record_key, kept.record_key) as record_key,
+        case when now.record_key is null then kept.{{ value }} else now.{{ value }} end
+            as {{ value }},
+        now.record_key is not null as is_new
+    from ({{ now }}) as now
+    full outer join {{ state_table(kind) }} as kept
+        on now.record_key = kept.record_key
+            and now.{{ value }} = kept.{{ value }}
+    where now.record_key is null or kept.record_key is null;
     {%- endfor %}
     {%- endif %}
     select 1

@@ -234,21 +234,23 @@ def fingerprint(candidate_threshold: float, seed: int) -> str:
     >>> fingerprint(0.02, 42) == fingerprint(0.02, 42) != fingerprint(0.05, 42)
     True
     """
+    import duckdb
+
+    # the records' hashes are DuckDB's: another DuckDB may hash otherwise
     spec = [COMPARISONS, EVIDENCE_BEYOND_NAMES, BLOCKING_KEYS, PRIOR_RULES, PRIOR_RULES_RECALL,
-            candidate_threshold, seed]
+            candidate_threshold, seed, f"hash(row) duckdb {duckdb.__version__}"]
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def hash_sql(columns: list[str], table: str) -> str:
-    """SQL: ``record_key`` and ``features_hash`` (a digest of every other column) of ``table``.
+    """SQL: ``record_key`` and ``features_hash`` (DuckDB's 64-bit hash of the row of every other
+    column; a null field hashes unlike any value) of ``table``.
 
-    >>> hash_sql(["record_key", "x", "y"], "f")  # doctest: +NORMALIZE_WHITESPACE
-    "select record_key, md5(coalesce(cast(x as varchar), '<null>') || '|' ||
-     coalesce(cast(y as varchar), '<null>')) as features_hash from f"
+    >>> hash_sql(["record_key", "x", "y"], "f")
+    'select record_key, hash(row(x, y)) as features_hash from f'
     """
     fields = [name for name in columns if name != "record_key"]
-    digest = " || '|' || ".join(f"coalesce(cast({name} as varchar), '<null>')" for name in fields)
-    return f"select record_key, md5({digest}) as features_hash from {table}"
+    return f"select record_key, hash(row({', '.join(fields)})) as features_hash from {table}"
 
 
 def record_hashes(features: pa.Table) -> pa.Table:
