@@ -24,8 +24,10 @@ companies as (
     from {{ ref('companies') }}
 ),
 
+-- the associations of the deals to invoice only
 deal_associations as (
     select * from {{ ref('stg_crm__deal_associations') }}
+    where deal_id in (select deal_id from deals)
 ),
 
 line_items as (
