@@ -63,7 +63,7 @@ def test_the_replay_builds_every_relation_dbt_built_with_the_same_rows(
     # models): the clusters' links and labels, the customers' members the change log compared
     # with, what each mart by customer and each fact consumed of it, the values each feed's
     # customers hold, the key change log, the order_invoice links and the references each
-    # invoice named, and the loads each fact read; dbt renders hooks
+    # invoice named, the loads each fact read and the customers each feed wrote; dbt renders hooks
     # at run time and the replay does not run them
     feeds = ("sync_crm__contacts", "sync_erp__contacts", "sync_shop__customers")
     hook_state = {
@@ -73,7 +73,7 @@ def test_the_replay_builds_every_relation_dbt_built_with_the_same_rows(
         ("intermediate", "int_customer_changes__members"),
         *{("marts", f"{model}__consumed")
           for model in ("customers", "customer_xref", "customer_field_conflicts", *feeds)},
-        *{("marts", f"{feed}__shared") for feed in feeds},
+        *{("marts", f"{feed}__{kind}") for feed in feeds for kind in ("shared", "written")},
         ("marts", "orders__consumed"), ("marts", "invoices__consumed"),
         ("intermediate", "int_customer_match_keys__changes"),
         *{("intermediate", f"int_customer_match_keys__order_invoice_{kind}")
