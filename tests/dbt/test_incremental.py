@@ -242,7 +242,44 @@ def test_incremental_scoring_rescores_only_the_changed_records(built: BuiltWorld
 
 # -- clusters: int_customer_rule_clusters and int_customer_clusters ---------------------------
 
-CLUSTERS = ("intermediate.int_customer_rule_clusters", "intermediate.int_customer_clusters")
+# the rule clusters' rows, without when they were clustered
+CLUSTERS = {"intermediate.int_customer_rule_clusters": "select * exclude (built_at) from {}",
+            "intermediate.int_customer_clusters": "select * from {}"}
+
+
+DECIDED = ("select * exclude (built_at) from intermediate.int_customer_pairs_decided"
+           " order by all")
+
+
+def test_incremental_decisions_equal_deciding_every_pair(built: BuiltWorld,
+                                                         tmp_path: Path) -> None:
+    """int_customer_pairs_decided decides again only the pairs of the rule clusters whose
+    records, scores or candidates changed: the same rows as deciding every pair."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built.warehouse, warehouse)
+    people = _change_raw_people(warehouse)
+
+    run = dbt("run", "--select", "+int_customer_pairs_decided", root=tmp_path,
+              warehouse=warehouse)
+    assert run.returncode == 0, run.stdout[-3000:]
+    compiled = (tmp_path / "target" / "compiled" / "goldloop" / "models" / "intermediate"
+                / "identity" / "int_customer_pairs_decided.sql").read_text()
+    assert "int_customer_pairs_decided__dirty" in compiled  # only the dirty pairs were decided
+    # the changed records' pairs were logged by the scoring, and the log was consumed
+    logged = {key for (key,) in _rows(
+        warehouse, "select record_key from intermediate.int_customer_pairs_scored__rescored")}
+    assert {people["renamed"], people["new"]} <= logged
+    assert _rows(warehouse, "select count(*) from information_schema.tables"
+                            " where table_name = 'int_customer_pairs_decided__dirty'") == [(0,)]
+    decided = _rows(warehouse, DECIDED)
+    assert any(people["new"] in pair[:2] for pair in decided)  # the twin's pair was decided
+
+    full = dbt("run", "--select", "int_customer_pairs_decided", "--full-refresh",
+               root=tmp_path, warehouse=warehouse)
+    assert full.returncode == 0, full.stdout[-3000:]
+    assert decided == _rows(warehouse, DECIDED)
+
+
 
 
 def test_incremental_clusters_equal_clustering_everything(built: BuiltWorld,
@@ -269,13 +306,14 @@ def test_incremental_clusters_equal_clustering_everything(built: BuiltWorld,
         assert set(_rows(warehouse, f"select * from intermediate.{model}__labels")) == labels
     assert _rows(warehouse, "select count(*) from information_schema.tables"
                             " where table_name like '%__changed_l%'") == [(0,)]
-    reworked = {table: sorted(_rows(warehouse, f"select * from {table}")) for table in CLUSTERS}
+    reworked = {table: sorted(_rows(warehouse, sql.format(table)))
+                for table, sql in CLUSTERS.items()}
     full = dbt("run", "--select", "int_customer_rule_clusters", "int_customer_clusters",
                "--full-refresh", root=tmp_path, warehouse=warehouse)
     assert full.returncode == 0, full.stdout[-3000:]
 
-    for table in CLUSTERS:
-        assert reworked[table] == sorted(_rows(warehouse, f"select * from {table}")), table
+    for table, sql in CLUSTERS.items():
+        assert reworked[table] == sorted(_rows(warehouse, sql.format(table))), table
     # the new second entry joined its twin's customer
     customer_of = dict(_rows(warehouse, "select record_key, customer_id"
                                         " from intermediate.int_customer_clusters"))

@@ -20,8 +20,16 @@
       review                     scored from identity_review_threshold up, not auto-matched.
     Candidates are the pairs Splink scored (from identity_candidate_threshold up); rule clusters
     are int_customer_rule_clusters. Splink runs on DuckDB only: on other warehouses (or with
-    identity_probabilistic off) only the steward's decisions are here. -#}
+    identity_probabilistic off) only the steward's decisions are here.
+
+    Incremental (macros/decided_pairs.sql): a build decides again the pairs of the rule clusters
+    whose records, pairs or candidates changed since the last build, and keeps the others. -#}
 {%- set probabilistic = target.type == 'duckdb' and var('identity_probabilistic') -%}
+{{ config(materialized='incremental', incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ forget_undecided_pairs(scored_pairs_relation(),
+        ref('int_customer_rule_clusters'), ref('customer_match_overrides')) }}",
+    post_hook="{{ consume_decided_pairs(scored_pairs_relation()) }}") }}
 with
 
 overrides as (
@@ -35,7 +43,8 @@ overrides as (
     from {{ ref('customer_match_overrides') }}
 ),
 
-scored as (
+-- every scored pair: the candidates
+scored_all as (
     {%- if probabilistic %}
     select
         record_key_a,
@@ -55,6 +64,12 @@ scored as (
     {%- endif %}
 ),
 
+-- the pairs this build decides: those touching a dirty record (all in a full build)
+scored as (
+    select * from scored_all as pairs
+    where {{ pair_is_dirty(scored_pairs_relation(), 'pairs') }}
+),
+
 rule_clusters as (
     select * from {{ ref('int_customer_rule_clusters') }}
 ),
@@ -70,8 +85,16 @@ scored_clusters as (
     inner join rule_clusters as cluster_b on scored.record_key_b = cluster_b.record_key
 ),
 
+-- the rule clusters of the pairs decided, whose candidates and systems are read
+decided_clusters as (
+    select rule_cluster_a as rule_cluster_key from scored_clusters
+    union
+    select rule_cluster_b from scored_clusters
+),
+
 cluster_sources as (
     select distinct rule_cluster_key, source_key from rule_clusters
+    where rule_cluster_key in (select rule_cluster_key from decided_clusters)
 ),
 
 -- per pair of different rule clusters: how many systems (each shop apart) both hold
@@ -89,14 +112,26 @@ shared_sources as (
     group by scored_clusters.record_key_a, scored_clusters.record_key_b
 ),
 
+-- every scored pair of a record of those clusters, with both rule clusters
+candidate_clusters as (
+    select
+        cluster_a.rule_cluster_key as rule_cluster_a,
+        cluster_b.rule_cluster_key as rule_cluster_b
+    from scored_all
+    inner join rule_clusters as cluster_a on scored_all.record_key_a = cluster_a.record_key
+    inner join rule_clusters as cluster_b on scored_all.record_key_b = cluster_b.record_key
+    where cluster_a.rule_cluster_key in (select rule_cluster_key from decided_clusters)
+        or cluster_b.rule_cluster_key in (select rule_cluster_key from decided_clusters)
+),
+
 -- every other rule cluster a rule cluster has a scored candidate in
 cluster_candidates as (
     select rule_cluster_a as rule_cluster_key, rule_cluster_b as candidate_cluster_key
-    from scored_clusters
+    from candidate_clusters
     where rule_cluster_a <> rule_cluster_b
     union
     select rule_cluster_b, rule_cluster_a
-    from scored_clusters
+    from candidate_clusters
     where rule_cluster_a <> rule_cluster_b
 ),
 
@@ -180,7 +215,9 @@ final as (
         end as decision_reason,
         overrides.detached_record_key,
         reasoned.match_weight,
-        reasoned.match_probability
+        reasoned.match_probability,
+        -- when the build that decided the pair started (its tests read the pairs decided since)
+        {{ build_started_at() }} as built_at
     from pairs
     left join overrides
         on pairs.record_key_a = overrides.record_key_a

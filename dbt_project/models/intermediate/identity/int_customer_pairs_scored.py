@@ -442,6 +442,29 @@ def state_names(this: Any) -> tuple[str, str]:
     return f'{prefix}__model"', f'{prefix}__records"'
 
 
+def log_name(this: Any) -> str:
+    """The log beside the model of the records whose pairs each scoring replaced."""
+    return f'"{this.database}"."{this.schema}"."{this.identifier}__rescored"'
+
+
+def log_rescored(session: Any, this: Any, keys_sql: str | None, keep_days: int) -> None:
+    """Log the records whose pairs this scoring replaced or dropped (``keys_sql``, a query of
+    record keys), or a row without a record when it scored every pair (None), with the time;
+    rows older than ``keep_days`` go, a row without a record left at the horizon (a reader that
+    consumed less than that decides every pair again: int_customer_pairs_decided)."""
+    log = log_name(this)
+    session.execute(f"create table if not exists {log}"
+                    " (record_key varchar, scored_at timestamp)")
+    if keys_sql is None:
+        session.execute(f"insert into {log} values (null, now()::timestamp)")
+    else:
+        session.execute(f"insert into {log} select record_key, now()::timestamp from ({keys_sql})")
+    horizon = f"now()::timestamp - interval '{int(keep_days)} days'"
+    session.execute(f"insert into {log} select null, {horizon}"
+                    f" where exists (select 1 from {log} where scored_at < {horizon})")
+    session.execute(f"delete from {log} where scored_at < {horizon}")
+
+
 def kept_state(session: Any, this: Any, current: str) -> str | None:
     """The model kept by the last scoring, if it was trained under the ``current`` fingerprint."""
     import duckdb
@@ -470,27 +493,27 @@ def keep_state(session: Any, this: Any, current: str, model_json: str | None,
 
 
 def stage_changes(session: Any, this: Any, features: Any) -> None:
-    """Temporary tables of this build's changes, in the warehouse's connection.
+    """This build's changes, in the warehouse's connection.
 
-    ``__goldloop_features``: every record (with ``house_number``); ``__goldloop_hashes``: each
-    record's hash; ``__goldloop_stale``: the keys whose hash is new or different
-    (``is_changed``) and those scored last time that are gone.
+    ``__goldloop_features``: a view of every record (with ``house_number``: computed only for
+    the records read whole, the changed ones and their neighbours); ``__goldloop_stale``: the
+    keys whose hash is new or different (``is_changed``, with the new hash) and those scored
+    last time that are gone.
     """
     _, records_table = state_names(this)
-    session.execute("create or replace temp table __goldloop_features as"
+    session.execute("create or replace temp view __goldloop_features as"
                     f" select *, {HOUSE_NUMBER_SQL} from ({features.sql_query()})")
-    session.execute("create or replace temp table __goldloop_hashes as "
-                    + hash_sql(features.columns, "__goldloop_features"))
     session.execute(f"""
         create or replace temp table __goldloop_stale as
-        select now.record_key, true as is_changed
-        from __goldloop_hashes as now
+        with hashes as ({hash_sql(features.columns, "__goldloop_features")})
+        select now.record_key, true as is_changed, now.features_hash
+        from hashes as now
         left join {records_table} as kept on now.record_key = kept.record_key
         where kept.features_hash is distinct from now.features_hash
         union all
-        select kept.record_key, false as is_changed
+        select kept.record_key, false as is_changed, null
         from {records_table} as kept
-        anti join __goldloop_hashes as now on kept.record_key = now.record_key
+        anti join hashes as now on kept.record_key = now.record_key
     """)
 
 
@@ -504,8 +527,8 @@ def apply_changes(session: Any, this: Any) -> None:
     """)
     session.execute(f"delete from {records_table}"
                     " where record_key in (select record_key from __goldloop_stale)")
-    session.execute(f"insert into {records_table} select * from __goldloop_hashes"
-                    " where record_key in (select record_key from __goldloop_stale)")
+    session.execute(f"insert into {records_table} select record_key, features_hash"
+                    " from __goldloop_stale where is_changed")
 
 
 def changed_inputs(session: Any) -> tuple[pa.Table, pa.Table, dict[str, pa.Table]]:
@@ -531,11 +554,11 @@ def changed_inputs(session: Any) -> tuple[pa.Table, pa.Table, dict[str, pa.Table
 
 
 def drop_staged(session: Any) -> None:
-    """Drop this build's temporary tables (the connection outlives the model)."""
-    session.execute("drop view if exists __goldloop_unchanged")
-    for name in ("__goldloop_changed", "__goldloop_stale", "__goldloop_hashes",
-                 "__goldloop_features"):
-        session.execute(f"drop table if exists {name}")
+    """Drop this build's temporary tables and views (the connection outlives the model)."""
+    for view in ("__goldloop_unchanged", "__goldloop_features"):
+        session.execute(f"drop view if exists {view}")
+    for table in ("__goldloop_changed", "__goldloop_stale"):
+        session.execute(f"drop table if exists {table}")
 
 
 def model(dbt: Any, session: Any) -> pa.Table:
@@ -544,6 +567,7 @@ def model(dbt: Any, session: Any) -> pa.Table:
     candidate_threshold = float(dbt.config.get("candidate_threshold"))
     seed = int(dbt.config.get("sampling_seed"))
     memory_limit = str(dbt.config.get("memory_limit") or DEFAULT_MEMORY_LIMIT)
+    keep_days = int(dbt.config.get("change_log_days"))
     current = fingerprint(candidate_threshold, seed)
     model_json = kept_state(session, dbt.this, current) if dbt.is_incremental else None
     if model_json is None:
@@ -552,10 +576,20 @@ def model(dbt: Any, session: Any) -> pa.Table:
         records = features.to_arrow_table()
         pairs, trained = score_all(records, candidate_threshold, seed, memory_limit)
         keep_state(session, dbt.this, current, trained, record_hashes(records))
+        log_rescored(session, dbt.this, None, keep_days)
         return pairs
     try:
         stage_changes(session, dbt.this, features)
         changed, neighbours, term_frequencies = changed_inputs(session)
+        # the stale records and their partners in the pairs about to go
+        log_rescored(session, dbt.this, f"""
+            select record_key from __goldloop_stale
+            union
+            select record_key_b from {dbt.this}
+            where record_key_a in (select record_key from __goldloop_stale)
+            union
+            select record_key_a from {dbt.this}
+            where record_key_b in (select record_key from __goldloop_stale)""", keep_days)
         apply_changes(session, dbt.this)
     finally:
         drop_staged(session)

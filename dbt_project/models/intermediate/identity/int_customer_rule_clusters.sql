@@ -3,7 +3,7 @@
     clusters (int_customer_pairs_decided): which systems a cluster already holds, and whether
     a record is alone. Only what changed is clustered again, as int_customer_clusters. -#}
 {{ config(materialized='incremental', unique_key='record_key',
-    incremental_strategy='delete+insert',
+    incremental_strategy='delete+insert', on_schema_change='append_new_columns',
     pre_hook="{{ compare_component_state(ref('int_customer_records'),
                                          ref('int_customer_key_edges')) }}",
     post_hook="{{ keep_component_state(ref('int_customer_records'),
@@ -31,7 +31,10 @@ final as (
             else records.system end as source_key,
         records.email_key is null and records.phone_key is null
             and records.street_key is null and records.postcode_key is null as is_name_only,
-        count(*) over (partition by components.anchor_record_key) as rule_cluster_size
+        count(*) over (partition by components.anchor_record_key) as rule_cluster_size,
+        -- when the build that (re)clustered the record started: int_customer_pairs_decided
+        -- decides again the pairs of the clusters clustered since it last read them
+        {{ build_started_at() }} as built_at
     from components
     inner join records on components.record_key = records.record_key
 )
