@@ -2,7 +2,18 @@
 
 {#- A timestamp-with-time-zone (or ISO text with an offset) as a UTC timestamp. -#}
 {% macro to_utc(column) -%}
+    {{ return(adapter.dispatch('to_utc', 'goldloop')(column)) }}
+{%- endmacro %}
+
+{% macro default__to_utc(column) -%}
     (cast({{ column }} as timestamp with time zone) at time zone 'UTC')
+{%- endmacro %}
+
+{#- DuckDB: the instant's microseconds since the epoch as a naive timestamp, the same value
+    without a time-zone conversion per row (`at time zone` goes through ICU: ten times slower,
+    0.47 s against 0.04 s for three columns of 2.8M invoices). -#}
+{% macro duckdb__to_utc(column) -%}
+    make_timestamp(epoch_us(cast({{ column }} as timestamp with time zone)))
 {%- endmacro %}
 
 {#- Epoch milliseconds as a UTC timestamp. -#}

@@ -61,11 +61,11 @@ def test_the_replay_builds_every_relation_dbt_built_with_the_same_rows(
     replayed = relations(root / "baseline" / "warehouse.duckdb")
     # incremental models' hooks keep what they were built from for the next build (state, not
     # models): the clusters' links and labels, the customers' members the change log compared
-    # with, what the decisions read of the scorings, what each mart by customer and each fact
-    # consumed of it, the values each feed's customers hold, the key change log, the
-    # order_invoice links and the references each invoice named, the loads each fact read and
-    # the customers each feed wrote; dbt renders hooks at run time and the replay does not run
-    # them
+    # with, the loads the match features read, what the decisions read of the scorings, what
+    # each mart by customer and each fact consumed of it, the values each feed's customers
+    # hold, the key change log, the order_invoice links and the references each invoice named,
+    # the loads each fact read and the customers each feed wrote; dbt renders hooks at run
+    # time and the replay does not run them
     feeds = ("sync_crm__contacts", "sync_erp__contacts", "sync_shop__customers")
     hook_state = {
         *{("intermediate", f"{model}__{kind}")
@@ -73,6 +73,7 @@ def test_the_replay_builds_every_relation_dbt_built_with_the_same_rows(
           for kind in ("links", "labels")},
         ("intermediate", "int_customer_changes__members"),
         ("intermediate", "int_customer_pairs_decided__consumed"),
+        ("intermediate", "int_customer_match_features__loads"),
         *{("marts", f"{model}__consumed")
           for model in ("customers", "customer_xref", "customer_field_conflicts", *feeds)},
         *{("marts", f"{feed}__{kind}") for feed in feeds for kind in ("shared", "written")},

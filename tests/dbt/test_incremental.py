@@ -247,6 +247,46 @@ CLUSTERS = {"intermediate.int_customer_rule_clusters": "select * exclude (built_
             "intermediate.int_customer_clusters": "select * from {}"}
 
 
+FEATURES = "select * from intermediate.int_customer_match_features order by record_key"
+
+
+def test_incremental_match_features_equal_a_full_refresh(built: BuiltWorld,
+                                                         tmp_path: Path) -> None:
+    """int_customer_match_features recomputes the records loaded since, the CRM contacts of a
+    company loaded since (its domain is their company key) and drops a record left without a
+    name: the rows a full refresh gives."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built.warehouse, warehouse)
+    people = _change_raw_people(warehouse)
+    con = duckdb.connect(str(warehouse))
+    try:
+        (company_id,) = con.execute("""
+            update raw_crm.companies set domain = 'renamed-company.example', _dlt_load_id = ?
+            where id = (select min(associatedcompanyid) from raw_crm.contacts
+                        where associatedcompanyid is not null)
+            returning id""", [PEOPLE_LOAD]).fetchone() or (None,)
+    finally:
+        con.close()
+    assert company_id is not None
+
+    run = dbt("run", "--select", "+int_customer_match_features", root=tmp_path,
+              warehouse=warehouse)
+    assert run.returncode == 0, run.stdout[-3000:]
+    compiled = (tmp_path / "target" / "compiled" / "goldloop" / "models" / "intermediate"
+                / "identity" / "int_customer_match_features.sql").read_text()
+    assert "__loads" in compiled  # only what was loaded since was recomputed
+    incremental = _rows(warehouse, FEATURES)
+    keys = {row[0] for row in incremental}
+    assert people["new"] in keys and people["deleted"] not in keys  # erased: no name left
+    assert ("renamed-company.example",) in _rows(
+        warehouse, "select crm_company_domain from intermediate.int_customer_match_features")
+
+    full = dbt("run", "--select", "int_customer_match_features", "--full-refresh",
+               root=tmp_path, warehouse=warehouse)
+    assert full.returncode == 0, full.stdout[-3000:]
+    assert incremental == _rows(warehouse, FEATURES)
+
+
 DECIDED = ("select * exclude (built_at) from intermediate.int_customer_pairs_decided"
            " order by all")
 

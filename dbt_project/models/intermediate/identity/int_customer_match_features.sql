@@ -22,12 +22,29 @@
                     (bill -> |william|, chris -> |christina|christine|christopher|, seed
                     first_name_nicknames); a name that is no known nickname stands for itself
       region_key    where the person lives: the address's country, else the phone's country
-                    code (US and Canada share +1, so both read as NA) -#}
+                    code (US and Canada share +1, so both read as NA)
+
+    Incremental (macros/incremental.sql): a build recomputes the records dlt loaded since the
+    last build and the CRM contacts of companies loaded since (the company's name and domain
+    are compared), and drops the records gone or left without a name. A change to the seeds
+    free_email_domains or first_name_nicknames needs a full refresh. -#}
+{{ config(materialized='incremental', unique_key='record_key',
+    incremental_strategy='delete+insert', on_schema_change='append_new_columns',
+    pre_hook="{{ remember_loads_now([ref('int_customer_records'), ref('stg_crm__companies')]) }}",
+    post_hook=["{{ forget_records_without_features() }}", "{{ keep_loads_read() }}"]) }}
 with
 
 records as (
-    select * from {{ ref('int_customer_records') }}
-    where first_name_key is not null or last_name_key is not null
+    select * from {{ ref('int_customer_records') }} as records
+    where (first_name_key is not null or last_name_key is not null)
+    {%- if is_incremental() %}
+        and ({{ loaded_since_read('records.load_id') }}
+            or (records.system = 'crm' and records.record_id in (
+                select contacts.contact_id from {{ ref('stg_crm__contacts') }} as contacts
+                inner join {{ ref('stg_crm__companies') }} as companies
+                    on contacts.company_id = companies.company_id
+                where {{ loaded_since_read('companies.load_id') }})))
+    {%- endif %}
 ),
 
 free_email_domains as (
