@@ -271,11 +271,12 @@ def record_hashes(features: pa.Table) -> pa.Table:
         con.close()
 
 
-def neighbours_sql(changed: str, unchanged: str) -> str:
-    """SQL: the keys of ``unchanged`` records that share a blocking key with a ``changed`` one.
+def neighbours_sql(changed: str, records: str) -> str:
+    """SQL: the keys of ``records`` that share a blocking key with a ``changed`` one (the changed
+    records among them too: the caller leaves them out once, not in each of the scans).
 
     Splink pairs two records only where a blocking rule's expressions are equal on both (a null
-    equals nothing), so no other unchanged record can make a pair with a changed one.
+    equals nothing), so no other record can make a pair with a changed one.
 
     >>> sql = neighbours_sql("c", "u")
     >>> sql.count("semi join") == len(BLOCKING_KEYS), sql.splitlines()[-1]
@@ -287,7 +288,7 @@ substr(last_name_key, 1, 1) as k1 from c) as c on u.k0 = c.k0 and u.k1 = c.k1')
         return ", ".join(f"{key} as k{i}" for i, key in enumerate(keys))
 
     return "\nunion\n".join(
-        f"select u.record_key from (select record_key, {keyed(keys)} from {unchanged}) as u"
+        f"select u.record_key from (select record_key, {keyed(keys)} from {records}) as u"
         f" semi join (select {keyed(keys)} from {changed}) as c on "
         + " and ".join(f"u.k{i} = c.k{i}" for i in range(len(keys)))
         for keys in BLOCKING_KEYS)
@@ -538,14 +539,10 @@ def changed_inputs(session: Any) -> tuple[pa.Table, pa.Table, dict[str, pa.Table
         select * from __goldloop_features
         where record_key in (select record_key from __goldloop_stale where is_changed)
     """)
-    session.execute("""
-        create or replace temp view __goldloop_unchanged as
-        select * from __goldloop_features
-        where record_key not in (select record_key from __goldloop_stale)
-    """)
     neighbours = session.sql(f"""
-        select * from __goldloop_features where record_key in (
-            {neighbours_sql("__goldloop_changed", "__goldloop_unchanged")})
+        select * from __goldloop_features
+        where record_key in ({neighbours_sql("__goldloop_changed", "__goldloop_features")})
+            and record_key not in (select record_key from __goldloop_stale)
     """).to_arrow_table()
     changed = session.sql("select * from __goldloop_changed").to_arrow_table()
     term_frequencies = {column: session.sql(tf_sql(column, "__goldloop_features")).to_arrow_table()
@@ -555,8 +552,7 @@ def changed_inputs(session: Any) -> tuple[pa.Table, pa.Table, dict[str, pa.Table
 
 def drop_staged(session: Any) -> None:
     """Drop this build's temporary tables and views (the connection outlives the model)."""
-    for view in ("__goldloop_unchanged", "__goldloop_features"):
-        session.execute(f"drop view if exists {view}")
+    session.execute("drop view if exists __goldloop_features")
     for table in ("__goldloop_changed", "__goldloop_stale"):
         session.execute(f"drop table if exists {table}")
 
