@@ -16,7 +16,7 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 # what a manifest is parsed from: newer files here make it stale
 PROJECT_SOURCES = ("models", "macros", "seeds", "snapshots", "tests", "analyses", "udfs",
-                   "dbt_project.yml", "profiles.yml")
+                   "plugins", "dbt_project.yml", "profiles.yml")
 
 
 class BuildError(GoldloopError):

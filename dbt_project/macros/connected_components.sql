@@ -206,3 +206,20 @@ components as (
 )
 {%- endif -%}
 {%- endmacro %}
+
+{#- SQL: the links of `links` (record_key, linked_record_key, match_rule) with an end that
+    `clusters` (a model incremental by incremental_components, stamping `built_at`) clustered
+    since the test `pass` (singular_test_pass, macros/test_scope.sql): what a convergence test
+    reads, since every link with neither end clustered since was there, between the same
+    components, when it last passed. -#}
+{% macro links_of_reclustered(links, clusters, pass) %}
+    select record_key, linked_record_key, match_rule from {{ links }}
+    where record_key in (
+        select record_key from {{ clusters }}
+        where {{ written_since_test_passed(clusters, {'built_at': 'built_at'}, pass) }})
+    union
+    select record_key, linked_record_key, match_rule from {{ links }}
+    where linked_record_key in (
+        select record_key from {{ clusters }}
+        where {{ written_since_test_passed(clusters, {'built_at': 'built_at'}, pass) }})
+{%- endmacro %}

@@ -39,6 +39,11 @@
       - a load still running when the build started is not counted as passed, so its rows are
         read again by the next build;
       - `--full-refresh`, or `--vars '{full_tests: true}'`, reads every row.
+    A singular test over a model declaring `built_at` may read part of it too: it declares
+    the model in its own meta, `config(meta={'test_scope': {'model': <model>}})`, and filters
+    its rows itself with `written_since_test_passed(<alias>, {'built_at': 'built_at'},
+    singular_test_pass())` (tests/assert_customer_clusters_converged.sql); a pass counts
+    while that model's relation is the one it passed on, and the test's key hashes its code.
     Other tests (`relationships`: a parent row can go; tests over several rows) read every row.
     Not seen until a full build: a row edited in the warehouse by hand (not by a load or a
     build), and a test macro whose body is edited (not its arguments).
@@ -53,20 +58,32 @@
         identifier='goldloop_test_' ~ kind)) }}
 {%- endmacro %}
 
-{#- The relation of the model `name` (a test may read only the models it names). -#}
-{% macro node_relation(name) -%}
+{#- The model named `name` in the test_scope `field` (a test may read only the models it
+    names). -#}
+{% macro scope_model_node(name, field) -%}
     {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name == name -%}
-        {{ return(api.Relation.create(database=node.database, schema=node.schema,
-            identifier=node.alias)) }}
+        {{ return(node) }}
     {%- endfor -%}
-    {{ exceptions.raise_compiler_error("test_scope names parent '" ~ name ~ "', which is no model:"
-        ~ " give the name of the model the nested rows belong to") }}
+    {{ exceptions.raise_compiler_error("test_scope names " ~ field ~ " '" ~ name ~ "', which is"
+        ~ " no model: give the name of the model " ~ ("the nested rows belong to"
+            if field == 'parent' else "the test reads")) }}
+{%- endmacro %}
+
+{% macro node_relation(name, field='parent') -%}
+    {%- set node = scope_model_node(name, field) -%}
+    {{ return(api.Relation.create(database=node.database, schema=node.schema,
+        identifier=node.alias)) }}
 {%- endmacro %}
 
 {#- The scope of a test that can read part of its model (the row-level ones, `unique` and
-    `unique_combination` of a model declaring `test_scope`), or none. -#}
+    `unique_combination` of a model declaring `test_scope`; a singular test declaring the
+    model it scopes), or none. -#}
 {% macro test_scope_of(test) -%}
-    {%- if not test.test_metadata or not test.attached_node -%}
+    {%- if not test.test_metadata -%}
+        {%- set scope = (test.config.meta or {}).get('test_scope') -%}
+        {{ return(scope if scope and scope.get('model') else none) }}
+    {%- endif -%}
+    {%- if not test.attached_node -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set name = test.test_metadata.name -%}
@@ -81,10 +98,34 @@
     {{ return((node.config.meta or {}).get('test_scope')) }}
 {%- endmacro %}
 
-{#- A test's key: its id and its arguments. -#}
+{#- A test's key: its id and its arguments (a singular test: its code). -#}
 {% macro test_key(test) -%}
+    {%- if not test.test_metadata -%}
+        {{ return(local_md5(test.unique_id ~ '|' ~ test.checksum.checksum)) }}
+    {%- endif -%}
     {%- set arguments = tojson(test.test_metadata.kwargs, sort_keys=true) -%}
     {{ return(local_md5(test.unique_id ~ '|' ~ arguments)) }}
+{%- endmacro %}
+
+{#- The model node a scoped test reads part of: a generic test's model, or the model a
+    singular test names in its `test_scope`. -#}
+{% macro scoped_test_model(test) -%}
+    {%- if test.test_metadata -%}
+        {{ return(graph.nodes[test.attached_node]) }}
+    {%- endif -%}
+    {{ return(scope_model_node(test_scope_of(test)['model'], 'model')) }}
+{%- endmacro %}
+
+{#- In a singular test declaring `test_scope: {model: <model>}`: its last pass on that model's
+    relation as it is now (for written_since_test_passed), or none: every row is read (a full
+    refresh, `full_tests`, never passed). -#}
+{% macro singular_test_pass() -%}
+    {%- if not execute or flags.FULL_REFRESH or var('full_tests', false)
+            or not test_scope_of(model) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(last_test_pass(test_key(model),
+        node_relation(test_scope_of(model)['model'], 'model'))) }}
 {%- endmacro %}
 
 {#- SQL: what `relation` is now: a digest of a view's definition; for a table, the build that
@@ -299,7 +340,7 @@
     {%- set relations = {} -%}
     {%- for result in results if result.node.resource_type == 'test'
             and result.status == 'pass' and test_scope_of(result.node) -%}
-        {%- set tested = graph.nodes[result.node.attached_node] -%}
+        {%- set tested = scoped_test_model(result.node) -%}
         {%- set name = tested.schema ~ '.' ~ tested.alias -%}
         {%- do relations.update({name: tested}) -%}
         {%- do passed.append("('" ~ test_key(result.node) ~ "', '" ~ name ~ "')") -%}

@@ -244,7 +244,7 @@ def test_incremental_scoring_rescores_only_the_changed_records(built: BuiltWorld
 
 # the rule clusters' rows, without when they were clustered
 CLUSTERS = {"intermediate.int_customer_rule_clusters": "select * exclude (built_at) from {}",
-            "intermediate.int_customer_clusters": "select * from {}"}
+            "intermediate.int_customer_clusters": "select * exclude (built_at) from {}"}
 
 
 FEATURES = "select * from intermediate.int_customer_match_features order by record_key"

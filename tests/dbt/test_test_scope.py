@@ -211,3 +211,28 @@ def test_sync_feed_tests_read_the_customers_written_since_they_last_passed(
         tested = dbt("test", *select, root=tmp_path, warehouse=warehouse)
         assert any(name.startswith("unique_sync_erp__contacts_lower_name")
                    for name in _failed_tests(tested)), tested.stdout[-3000:]
+
+
+def test_the_convergence_test_reads_the_links_of_records_clustered_since_it_passed(
+        built: BuiltWorld, tmp_path: Path) -> None:
+    """int_customer_clusters stamps each record with the build that clustered it: the singular
+    test assert_customer_clusters_converged reads the links with an end clustered after the
+    build it last passed in (every other link was there, between the same customers)."""
+    warehouse = _copy(built, tmp_path)
+    select = ("--select", "assert_customer_clusters_converged")
+    clusters = "intermediate.int_customer_clusters"
+    [(record_key,)] = built.query(
+        "select record_key from intermediate.int_customer_match_edges order by all limit 1")
+    # a linked record moved to another customer in place, not by a build: passed over
+    _execute(warehouse, f"update {clusters} set customer_id = 'cus_moved'"
+                        f" where record_key = '{record_key}'")
+    failed = _read_scoped_then_whole("test", select, warehouse, tmp_path)
+    assert "assert_customer_clusters_converged" in failed
+
+    # the same record as a later build clusters it: read, and failing until it is fixed
+    _execute(warehouse, f"update {clusters} set built_at = now()::timestamp"
+                        f" where record_key = '{record_key}'")
+    for _ in range(2):
+        tested = dbt("test", *select, root=tmp_path, warehouse=warehouse)
+        assert "assert_customer_clusters_converged" in _failed_tests(tested), \
+            tested.stdout[-3000:]

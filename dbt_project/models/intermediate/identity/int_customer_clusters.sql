@@ -6,7 +6,7 @@
     build clusters again only the records a changed link or label touches and the customers
     they were in, and replaces their rows; `--full-refresh` clusters everything. -#}
 {{ config(materialized='incremental', unique_key='record_key',
-    incremental_strategy='delete+insert',
+    incremental_strategy='delete+insert', on_schema_change='append_new_columns',
     pre_hook="{{ compare_component_state(ref('int_customer_records'),
                                          ref('int_customer_match_edges')) }}",
     post_hook="{{ keep_component_state(ref('int_customer_records'),
@@ -32,7 +32,10 @@ final as (
         records.object,
         records.record_id,
         components.anchor_record_key,
-        records.record_key = components.anchor_record_key as is_anchor_record
+        records.record_key = components.anchor_record_key as is_anchor_record,
+        -- when the build that (re)clustered the record started: its tests read the records
+        -- clustered since they passed (macros/test_scope.sql)
+        {{ build_started_at() }} as built_at
     from records
     inner join components on records.record_key = components.record_key
 )
