@@ -158,12 +158,17 @@
         {{ order_invoice_keys_sql(records, orders, invoices) }};
     {%- set in_scope = "" %}
     {%- endif %}
+    {#- the order_invoice keys held now of the contacts recomputed: read from the keys once,
+        for what goes and for the groups that gain a record (every recomputed value is
+        among those contacts) -#}
+    create temporary table goldloop_order_invoice_held as
+        select record_key, match_rule, match_value from {{ this }}
+        where match_rule = 'order_invoice' {{ in_scope }};
     create temporary table goldloop_keys_gone as
         select record_key, match_rule, match_value from {{ this }}
         where record_key in (select record_key from {{ state_table('changed') }})
         union
-        (select record_key, match_rule, match_value from {{ this }}
-         where match_rule = 'order_invoice' {{ in_scope }}
+        (select record_key, match_rule, match_value from goldloop_order_invoice_held
          except
          select record_key, match_rule, match_value from {{ state_table('order_invoice') }});
     {% if log is not none -%}
@@ -172,16 +177,15 @@
         union
         (select match_rule, match_value from {{ state_table('order_invoice') }}
          except
-         select match_rule, match_value from {{ this }}
-         where match_rule = 'order_invoice' and match_value in (
-            select match_value from {{ state_table('order_invoice') }}));
+         select match_rule, match_value from goldloop_order_invoice_held);
     {% endif -%}
     delete from {{ this }} as kept
     where exists (
         select 1 from goldloop_keys_gone as gone
         where gone.record_key = kept.record_key and gone.match_rule = kept.match_rule
             and gone.match_value = kept.match_value);
-    drop table goldloop_keys_gone
+    drop table goldloop_keys_gone;
+    drop table goldloop_order_invoice_held
     {%- endif -%}
 {%- endmacro %}
 
