@@ -1,5 +1,6 @@
-"""A build compacts the DuckDB warehouse only once a table holds enough deleted rows
-(plugins/goldloop_checkpoints.py, ``vacuum_dead_fraction`` 0.2 in profiles.yml).
+"""A build compacts the DuckDB warehouse only once enough deleted rows are stored
+(plugins/goldloop_checkpoints.py: ``vacuum_dead_fraction`` 0.2 of all rows,
+``vacuum_table_dead_fraction`` 0.5 of one table's, in profiles.yml).
 
 Unit: the plugin's measure and decision on an in-memory DuckDB, and the DuckDB behaviour it
 relies on. End to end: on copies of the shared 500-customer warehouse (see conftest.py), deleted
@@ -59,6 +60,8 @@ def test_the_plugin_measures_deleted_rows_outside_the_raw_schemas() -> None:
 def test_a_fraction_that_is_no_number_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match=r"vacuum_dead_fraction 'a fifth'.*e\.g\. 0\.2"):
         _plugin().Plugin("goldloop_checkpoints", {"vacuum_dead_fraction": "a fifth"})
+    with pytest.raises(ValueError, match=r"vacuum_table_dead_fraction 2 .*at most 1"):
+        _plugin().Plugin("goldloop_checkpoints", {"vacuum_table_dead_fraction": 2})
 
 
 SETTING = ("--inline", "select current_setting('max_vacuum_tasks') as vacuum_tasks")
@@ -86,7 +89,7 @@ def _leave_deleted_rows(warehouse: Path, percent: int) -> None:
         con.close()
 
 
-def test_dbt_vacuums_only_once_a_table_holds_a_fifth_of_deleted_rows(
+def test_dbt_vacuums_only_once_a_table_holds_half_of_deleted_rows(
         built: BuiltWorld, tmp_path: Path) -> None:
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(built.warehouse, warehouse)
@@ -95,14 +98,15 @@ def test_dbt_vacuums_only_once_a_table_holds_a_fifth_of_deleted_rows(
     assert _vacuum_tasks(appending.stdout) == 0
     assert "Compacting the warehouse" not in appending.stdout
 
-    _leave_deleted_rows(warehouse, 10)  # 10 % of 110 %: below a fifth
+    _leave_deleted_rows(warehouse, 30)  # 30 % of 130 %: below half of the table
     assert _vacuum_tasks(dbt("show", *SETTING, root=tmp_path, warehouse=warehouse).stdout) == 0
 
-    _leave_deleted_rows(warehouse, 20)  # 30 % of 130 %: past a fifth
+    _leave_deleted_rows(warehouse, 80)  # 110 % of 210 %: past half
     compacting = dbt("show", *SETTING, root=tmp_path, warehouse=warehouse)
     assert compacting.returncode == 0, compacting.stdout[-3000:]
     assert ("Compacting the warehouse this build: intermediate.int_customer_records holds"
             in compacting.stdout), compacting.stdout[-3000:]
+    assert "(vacuum_table_dead_fraction 0.5)" in compacting.stdout
     assert _vacuum_tasks(compacting.stdout) > 0  # DuckDB's default
 
 
