@@ -120,12 +120,12 @@
     relation as it is now (for written_since_test_passed), or none: every row is read (a full
     refresh, `full_tests`, never passed). -#}
 {% macro singular_test_pass() -%}
-    {%- if not execute or flags.FULL_REFRESH or var('full_tests', false)
-            or not test_scope_of(model) -%}
+    {%- set scope = test_scope_of(model) if execute and not flags.FULL_REFRESH
+        and not var('full_tests', false) else none -%}
+    {%- if not scope -%}
         {{ return(none) }}
     {%- endif -%}
-    {{ return(last_test_pass(test_key(model),
-        node_relation(test_scope_of(model)['model'], 'model'))) }}
+    {{ return(last_test_pass(test_key(model), node_relation(scope['model'], 'model'))) }}
 {%- endmacro %}
 
 {#- SQL: what `relation` is now: a digest of a view's definition; for a table, the build that
