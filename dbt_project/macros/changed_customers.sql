@@ -70,8 +70,6 @@
     `identity_change_log_days`, leaving a row without a customer at the horizon (a reader that
     consumed less than that reworks everyone). -#}
 {% macro keep_change_log_members() -%}
-    {%- set horizon = dbt.dateadd('day', -1 * var('identity_change_log_days'),
-                                  build_started_at()) -%}
     {%- if state_is_kept(['members']) %}
     delete from {{ state_table('members') }} as kept
     where exists (
@@ -89,10 +87,7 @@
     create table {{ state_table('members') }} as
     {{ customer_members_sql() }};
     {%- endif %}
-    insert into {{ this }} (changed_at, customer_id)
-    select {{ horizon }}, cast(null as {{ dbt.type_string() }})
-    where exists (select 1 from {{ this }} where changed_at < {{ horizon }});
-    delete from {{ this }} where changed_at < {{ horizon }}
+    {{ prune_log(this, 'customer_id', 'changed_at') }}
 {%- endmacro %}
 
 {#- The change log's rows written since this model last consumed it (its `__consumed`). -#}
@@ -199,8 +194,6 @@
     `reworked_only` tells whether the build reworked only the customers in `__changed`. -#}
 {% macro log_written_customers(reworked_only) -%}
     {%- set written = state_table('written') -%}
-    {%- set horizon = dbt.dateadd('day', -1 * var('identity_change_log_days'),
-                                  build_started_at()) -%}
     create table if not exists {{ written }} (
         customer_id {{ dbt.type_string() }}, built_at {{ dbt.type_timestamp() }});
     {%- if reworked_only %}
@@ -210,10 +203,7 @@
     insert into {{ written }} (customer_id, built_at)
     values (cast(null as {{ dbt.type_string() }}), {{ build_started_at() }});
     {%- endif %}
-    insert into {{ written }} (customer_id, built_at)
-    select cast(null as {{ dbt.type_string() }}), {{ horizon }}
-    where exists (select 1 from {{ written }} where built_at < {{ horizon }});
-    delete from {{ written }} where built_at < {{ horizon }}
+    {{ prune_log(written, 'customer_id', 'built_at') }}
 {%- endmacro %}
 
 {#- Facts billed to or bought by a customer record (orders, invoices) carry the record's golden

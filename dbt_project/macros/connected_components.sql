@@ -86,19 +86,45 @@ component_labels_{{ hop }} as (
     came or went since the last build, compared with the kept ones once (`__changed_links`,
     `__changed_labels`, each row flagged is_new or gone). The model reworks what they touch;
     the post-hook applies them to the kept state. One full join per kind, not two `except`s:
-    each side is read and hashed once. -#}
-{% macro compare_component_state(records, edges, label_column='anchor_label') -%}
+    each side is read and hashed once. `link_models`, the models whose links `edges` reads,
+    log the records whose links they touched (macros/touched_log.sql): while their logs cover
+    what came since this model last kept its links, only those records' links are compared. -#}
+{% macro compare_component_state(records, edges, label_column='anchor_label', link_models=[]) -%}
     {%- if components_are_incremental() -%}
+    {%- set logs = touched_logs_covering(link_models, state_table('consumed'))
+        if link_models else none -%}
     {%- for kind, value, now in component_state(records, edges, label_column) %}
+    {%- set touched_only = kind == 'links' and logs is not none %}
     drop table if exists {{ state_table('changed_' ~ kind) }};
     create table {{ state_table('changed_' ~ kind) }} as
+    {%- if touched_only %}
+    with
+    touched as ({{ touched_since_sql(logs, state_table('consumed')) }}),
+    now as (
+        select * from ({{ now }}) as now where record_key in (select record_key from touched)
+        union
+        select * from ({{ now }}) as now
+        where linked_record_key in (select record_key from touched)
+    ),
+    kept as (
+        select * from {{ state_table(kind) }} where record_key in (select record_key from touched)
+        union
+        select * from {{ state_table(kind) }}
+        where linked_record_key in (select record_key from touched)
+    )
+    {%- endif %}
     select distinct
         coalesce(now.record_key, kept.record_key) as record_key,
         case when now.record_key is null then kept.{{ value }} else now.{{ value }} end
             as {{ value }},
         now.record_key is not null as is_new
+    {%- if touched_only %}
+    from now
+    full outer join kept
+    {%- else %}
     from ({{ now }}) as now
     full outer join {{ state_table(kind) }} as kept
+    {%- endif %}
         on now.record_key = kept.record_key
             and now.{{ value }} = kept.{{ value }}
     where now.record_key is null or kept.record_key is null;
@@ -109,7 +135,7 @@ component_labels_{{ hop }} as (
 
 {#- A post-hook: keep the links and labels this build clustered (see incremental_components):
     the changes compare_component_state found applied to the kept ones, or (a full build) all
-    of them copied. -#}
+    of them copied; and when (`__consumed`), for the next build's reading of the link logs. -#}
 {% macro keep_component_state(records, edges, label_column='anchor_label') -%}
     {%- if components_are_incremental() -%}
     {%- for kind, value, _ in component_state(records, edges, label_column) %}
@@ -128,6 +154,8 @@ component_labels_{{ hop }} as (
     create table {{ state_table(kind) }} as {{ now }};
     {%- endfor %}
     {%- endif %}
+    drop table if exists {{ state_table('consumed') }};
+    create table {{ state_table('consumed') }} as select {{ build_started_at() }} as consumed_at;
     select 1
 {%- endmacro %}
 

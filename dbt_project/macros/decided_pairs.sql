@@ -102,6 +102,7 @@
         or exists (select 1 from {{ log }}
                    where record_key is null
                        and scored_at > (select scored_at from {{ consumed }}));
+    {{ log_touched('select record_key from ' ~ state_table('dirty')) }}
     delete from {{ this }}
     where record_key_a in (select record_key from {{ state_table('dirty') }})
         or record_key_b in (select record_key from {{ state_table('dirty') }})
@@ -123,8 +124,14 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Post-hook: what this build read, for the next. -#}
+{#- Post-hook: what this build read, for the next; the log of the records whose pairs were
+    decided again, for the clustering (macros/touched_log.sql), restarted when every pair was. -#}
 {% macro consume_decided_pairs(scored) -%}
+    {%- if decides_dirty_pairs_only(scored) and load_relation(touched_log(this)) is not none %}
+    {{ prune_log(touched_log(this), 'record_key', 'logged_at') }};
+    {%- else %}
+    {{ restart_touched_log() }};
+    {%- endif %}
     drop table if exists {{ state_table('consumed') }};
     create table {{ state_table('consumed') }} as
     select

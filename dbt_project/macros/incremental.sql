@@ -126,3 +126,15 @@
 {% macro loaded_since_kept(loads) -%}
     load_id not in (select load_id from {{ loads }})
 {%- endmacro %}
+
+{#- SQL: prune the change log `log` (a relation of `key_column` and `time_column`): its rows
+    older than `identity_change_log_days` go, leaving a row without a key at the horizon, so a
+    reader that consumed less than that knows it missed rows and reads everything. -#}
+{% macro prune_log(log, key_column, time_column) -%}
+    {%- set horizon = dbt.dateadd('day', -1 * var('identity_change_log_days'),
+                                  build_started_at()) -%}
+    insert into {{ log }} ({{ time_column }}, {{ key_column }})
+    select {{ horizon }}, cast(null as {{ dbt.type_string() }})
+    where exists (select 1 from {{ log }} where {{ time_column }} < {{ horizon }});
+    delete from {{ log }} where {{ time_column }} < {{ horizon }}
+{%- endmacro %}

@@ -240,6 +240,7 @@
     drop table if exists {{ state_table('groups') }};
     create table {{ state_table('groups') }} as
         select distinct match_rule, match_value from {{ key_change_log(keys) }};
+    {{ log_touched(relinked_records_sql()) }}
     delete from {{ this }} as kept
     where exists (
         select 1 from {{ state_table('groups') }} as groups
@@ -252,8 +253,8 @@
 {%- endmacro %}
 
 {#- In int_customer_key_edges: only the keys of the groups being relinked. -#}
-{% macro changed_key_groups_only(keys, alias) -%}
-    {%- if key_edges_are_incremental(keys) -%}
+{% macro changed_key_groups_only(keys, alias, known_incremental=false) -%}
+    {%- if known_incremental or key_edges_are_incremental(keys) -%}
     exists (
         select 1 from {{ state_table('groups') }} as groups
         where groups.match_rule = {{ alias }}.match_rule
@@ -263,8 +264,25 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Post-hook of int_customer_key_edges: a new, empty change log. -#}
+{#- The two ends of this model's links in the groups being relinked (touched_log.sql). -#}
+{% macro relinked_records_sql() -%}
+    select links.record_key from {{ this }} as links
+    where {{ changed_key_groups_only(none, 'links', known_incremental=true) }}
+    union all
+    select links.linked_record_key from {{ this }} as links
+    where {{ changed_key_groups_only(none, 'links', known_incremental=true) }}
+{%- endmacro %}
+
+{#- Post-hook of int_customer_key_edges: the relinked records logged for the clusterings
+    (macros/touched_log.sql; the log restarted when every link was written again); a new,
+    empty change log. -#}
 {% macro start_key_change_log(keys) -%}
+    {%- if key_edges_are_incremental(keys) and load_relation(touched_log(this)) is not none %}
+    {{ log_touched(relinked_records_sql()) }}
+    {{ prune_log(touched_log(this), 'record_key', 'logged_at') }};
+    {%- else %}
+    {{ restart_touched_log() }};
+    {%- endif %}
     drop table if exists {{ state_table('groups') }};
     drop table if exists {{ key_change_log(keys) }};
     create table {{ key_change_log(keys) }} (

@@ -8,6 +8,7 @@ edited as a later extract would leave them, then `dbt run -s order_lines` runs t
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -360,6 +361,74 @@ def test_incremental_clusters_equal_clustering_everything(built: BuiltWorld,
     assert customer_of[people["new"]] == customer_of[people["twin"]]
     assert _rows(warehouse, "select count(*) from intermediate.int_customer_clusters__links") \
         == _rows(warehouse, "select count(*) from intermediate.int_customer_match_edges")
+
+
+def _links_compared(log: str, model: str) -> str:
+    """How the last build in the debug ``log`` compared ``model``'s links with the kept ones:
+    'touched' (only the links of the records the link models logged) or 'all'."""
+    head = re.findall(rf'create table \S*{model}__changed_links" as\s+(\w+)', log)
+    assert head, f"no comparison of {model}'s links in the log"
+    return "touched" if head[-1] == "with" else "all"
+
+
+def _clustered(warehouse: Path) -> dict[str, list[tuple[object, ...]]]:
+    return {table: sorted(_rows(warehouse, sql.format(table))) for table, sql in CLUSTERS.items()}
+
+
+def test_clusterings_compare_only_the_links_of_the_records_logged_as_touched(
+        built: BuiltWorld, tmp_path: Path) -> None:
+    """The link models log the records whose links they rewrote; each clustering compares only
+    those records' links with the ones it kept while the logs cover what came since it last
+    clustered, and every link when a log starts later (restarted, pruned): the clusters of
+    clustering everything either way."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built.warehouse, warehouse)
+    people = _change_raw_people(warehouse)
+    debug = ("--log-level-file", "debug")
+
+    run = dbt("run", "--select", "+int_customer_clusters", *debug, root=tmp_path,
+              warehouse=warehouse)
+    assert run.returncode == 0, run.stdout[-3000:]
+    log = (tmp_path / "logs" / "dbt.log").read_text()
+    for model in ("int_customer_rule_clusters", "int_customer_clusters"):
+        assert _links_compared(log, model) == "touched", model
+    touched = {key for (key,) in _rows(
+        warehouse, "select record_key from intermediate.int_customer_key_edges__touched")}
+    assert people["new"] in touched  # it joined its twin's e-mail group
+    decided = {key for (key,) in _rows(
+        warehouse, "select record_key from intermediate.int_customer_pairs_decided__touched")}
+    assert people["renamed"] in decided
+    reworked = _clustered(warehouse)
+
+    # the key links' log restarted after the clusterings last read it, and a record's e-mail
+    # changed to a shop customer's: both compare every link
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("""
+            delete from intermediate.int_customer_key_edges__touched;
+            insert into intermediate.int_customer_key_edges__touched
+            select null, consumed_at + interval 1 second
+            from intermediate.int_customer_rule_clusters__consumed""")
+        con.execute("""
+            update raw_crm.contacts set _dlt_load_id = '9999999999.000002',
+                email = (select min(email) from raw_shop.customers where email is not null)
+            where id = ?""", [people["twin"].split(":")[-1]])
+    finally:
+        con.close()
+    (tmp_path / "logs" / "dbt.log").unlink()
+    again = dbt("run", "--select", "+int_customer_clusters", *debug, root=tmp_path,
+                warehouse=warehouse)
+    assert again.returncode == 0, again.stdout[-3000:]
+    log = (tmp_path / "logs" / "dbt.log").read_text()
+    for model in ("int_customer_rule_clusters", "int_customer_clusters"):
+        assert _links_compared(log, model) == "all", model
+    relinked = _clustered(warehouse)
+    assert relinked != reworked
+
+    full = dbt("run", "--select", "int_customer_rule_clusters", "int_customer_clusters",
+               "--full-refresh", root=tmp_path, warehouse=warehouse)
+    assert full.returncode == 0, full.stdout[-3000:]
+    assert relinked == _clustered(warehouse)
 
 
 # -- marts by customer (macros/changed_customers.sql) ------------------------------------------

@@ -8,7 +8,8 @@
 {{ config(materialized='incremental', unique_key='record_key',
     incremental_strategy='delete+insert', on_schema_change='append_new_columns',
     pre_hook="{{ compare_component_state(ref('int_customer_records'),
-                                         ref('int_customer_match_edges')) }}",
+        ref('int_customer_match_edges'),
+        link_models=[ref('int_customer_key_edges'), ref('int_customer_pairs_decided')]) }}",
     post_hook="{{ keep_component_state(ref('int_customer_records'),
                                        ref('int_customer_match_edges')) }}") }}
 

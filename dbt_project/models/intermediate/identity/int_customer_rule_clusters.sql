@@ -5,7 +5,7 @@
 {{ config(materialized='incremental', unique_key='record_key',
     incremental_strategy='delete+insert', on_schema_change='append_new_columns',
     pre_hook="{{ compare_component_state(ref('int_customer_records'),
-                                         ref('int_customer_key_edges')) }}",
+        ref('int_customer_key_edges'), link_models=[ref('int_customer_key_edges')]) }}",
     post_hook="{{ keep_component_state(ref('int_customer_records'),
                                        ref('int_customer_key_edges')) }}") }}
 
