@@ -86,31 +86,46 @@ component_labels_{{ hop }} as (
     came or went since the last build, compared with the kept ones once (`__changed_links`,
     `__changed_labels`, each row flagged is_new or gone). The model reworks what they touch;
     the post-hook applies them to the kept state. One full join per kind, not two `except`s:
-    each side is read and hashed once. `link_models`, the models whose links `edges` reads,
-    log the records whose links they touched (macros/touched_log.sql): while their logs cover
-    what came since this model last kept its links, only those records' links are compared. -#}
+    each side is read and hashed once. Only part of each is compared where it can be:
+      - links: `link_models`, the models whose links `edges` reads, log the records whose
+        links they touched (macros/touched_log.sql); while their logs cover what came since
+        this model last kept its links, only those records' links;
+      - labels: the records written since (`built_at`), while the records were not all
+        rewritten since (records_kept_since). -#}
 {% macro compare_component_state(records, edges, label_column='anchor_label', link_models=[]) -%}
     {%- if components_are_incremental() -%}
-    {%- set logs = touched_logs_covering(link_models, state_table('consumed'))
-        if link_models else none -%}
+    {%- set consumed = state_table('consumed') -%}
+    {%- set logs = touched_logs_covering(link_models, consumed) if link_models else none -%}
+    {%- set records_in_place = records_kept_since(records, consumed) -%}
     {%- for kind, value, now in component_state(records, edges, label_column) %}
-    {%- set touched_only = kind == 'links' and logs is not none %}
+    {%- set touched_only = (logs is not none) if kind == 'links' else records_in_place %}
     drop table if exists {{ state_table('changed_' ~ kind) }};
     create table {{ state_table('changed_' ~ kind) }} as
     {%- if touched_only %}
     with
-    touched as ({{ touched_since_sql(logs, state_table('consumed')) }}),
+    touched as (
+        {%- if kind == 'links' %}
+        {{ touched_since_sql(logs, consumed) }}
+        {%- else %}
+        select record_key from {{ records }}
+        where built_at is null or built_at > (select consumed_at from {{ consumed }})
+        {%- endif %}
+    ),
     now as (
         select * from ({{ now }}) as now where record_key in (select record_key from touched)
+        {%- if kind == 'links' %}
         union
         select * from ({{ now }}) as now
         where linked_record_key in (select record_key from touched)
+        {%- endif %}
     ),
     kept as (
         select * from {{ state_table(kind) }} where record_key in (select record_key from touched)
+        {%- if kind == 'links' %}
         union
         select * from {{ state_table(kind) }}
         where linked_record_key in (select record_key from touched)
+        {%- endif %}
     )
     {%- endif %}
     select distinct
@@ -131,6 +146,19 @@ component_labels_{{ hop }} as (
     {%- endfor %}
     {%- endif %}
     select 1
+{%- endmacro %}
+
+{#- Whether every record of `records` (int_customer_records: rows replaced, never deleted, each
+    stamped `built_at`) that is not stamped after `consumed`'s consumed_at was there, with its
+    label, when the clustering last kept its labels: some row is older than that (a full
+    refresh rewrites every row). Run time only. -#}
+{% macro records_kept_since(records, consumed) -%}
+    {%- if load_relation(consumed) is none -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set older = run_query("select count(*) from (select 1 from " ~ records
+        ~ " where built_at <= (select consumed_at from " ~ consumed ~ ") limit 1) as older") -%}
+    {{ return(older.columns[0].values()[0] == 1) }}
 {%- endmacro %}
 
 {#- A post-hook: keep the links and labels this build clustered (see incremental_components):

@@ -60,7 +60,8 @@ def test_the_replay_builds_every_relation_dbt_built_with_the_same_rows(
     built = relations(root / "warehouse.duckdb")
     replayed = relations(root / "baseline" / "warehouse.duckdb")
     # incremental models' hooks keep what they were built from for the next build (state, not
-    # models): the clusters' links and labels, the customers' members the change log compared
+    # models): the clusters' links and labels (and when they kept them), the records whose
+    # links the key links and the decisions rewrote, the customers' members the change log compared
     # with, the loads the match features read, what the decisions read of the scorings, what
     # each mart by customer and each fact consumed of it, the values each feed's customers
     # hold, the key change log, the order_invoice links and the references each invoice named,
@@ -70,7 +71,9 @@ def test_the_replay_builds_every_relation_dbt_built_with_the_same_rows(
     hook_state = {
         *{("intermediate", f"{model}__{kind}")
           for model in ("int_customer_clusters", "int_customer_rule_clusters")
-          for kind in ("links", "labels")},
+          for kind in ("links", "labels", "consumed")},
+        *{("intermediate", f"{model}__touched")
+          for model in ("int_customer_key_edges", "int_customer_pairs_decided")},
         ("intermediate", "int_customer_changes__members"),
         ("intermediate", "int_customer_pairs_decided__consumed"),
         ("intermediate", "int_customer_match_features__loads"),

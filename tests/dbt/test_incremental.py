@@ -363,11 +363,12 @@ def test_incremental_clusters_equal_clustering_everything(built: BuiltWorld,
         == _rows(warehouse, "select count(*) from intermediate.int_customer_match_edges")
 
 
-def _links_compared(log: str, model: str) -> str:
-    """How the last build in the debug ``log`` compared ``model``'s links with the kept ones:
-    'touched' (only the links of the records the link models logged) or 'all'."""
-    head = re.findall(rf'create table \S*{model}__changed_links" as\s+(\w+)', log)
-    assert head, f"no comparison of {model}'s links in the log"
+def _compared(log: str, model: str, kind: str) -> str:
+    """How the last build in the debug ``log`` compared ``model``'s kept links or labels
+    (``kind``) with those of now: 'touched' (only those of the records logged or written
+    since) or 'all'."""
+    head = re.findall(rf'create table \S*{model}__changed_{kind}" as\s+(\w+)', log)
+    assert head, f"no comparison of {model}'s {kind} in the log"
     return "touched" if head[-1] == "with" else "all"
 
 
@@ -375,23 +376,33 @@ def _clustered(warehouse: Path) -> dict[str, list[tuple[object, ...]]]:
     return {table: sorted(_rows(warehouse, sql.format(table))) for table, sql in CLUSTERS.items()}
 
 
-def test_clusterings_compare_only_the_links_of_the_records_logged_as_touched(
+CLUSTERINGS = ("int_customer_rule_clusters", "int_customer_clusters")
+
+
+def _cluster_again(warehouse: Path, root: Path) -> str:
+    """Build the clusterings and what they read; the debug log of the build."""
+    (root / "logs" / "dbt.log").unlink(missing_ok=True)
+    run = dbt("run", "--select", "+int_customer_clusters", "--log-level-file", "debug",
+              root=root, warehouse=warehouse)
+    assert run.returncode == 0, run.stdout[-3000:]
+    return (root / "logs" / "dbt.log").read_text()
+
+
+def test_clusterings_compare_only_what_was_logged_or_written_since(
         built: BuiltWorld, tmp_path: Path) -> None:
-    """The link models log the records whose links they rewrote; each clustering compares only
-    those records' links with the ones it kept while the logs cover what came since it last
-    clustered, and every link when a log starts later (restarted, pruned): the clusters of
-    clustering everything either way."""
+    """Each clustering compares with the links it kept only those of the records the link
+    models logged as rewritten, and with the labels it kept only those of the records written
+    since (`built_at`), while the logs cover what came since it last clustered and the records
+    were not all rewritten; every link when a log starts later (restarted, pruned), every
+    label after a full refresh of the records. The clusters of clustering everything each
+    time."""
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(built.warehouse, warehouse)
     people = _change_raw_people(warehouse)
-    debug = ("--log-level-file", "debug")
 
-    run = dbt("run", "--select", "+int_customer_clusters", *debug, root=tmp_path,
-              warehouse=warehouse)
-    assert run.returncode == 0, run.stdout[-3000:]
-    log = (tmp_path / "logs" / "dbt.log").read_text()
-    for model in ("int_customer_rule_clusters", "int_customer_clusters"):
-        assert _links_compared(log, model) == "touched", model
+    log = _cluster_again(warehouse, tmp_path)
+    for model in CLUSTERINGS:
+        assert _compared(log, model, "links") == _compared(log, model, "labels") == "touched"
     touched = {key for (key,) in _rows(
         warehouse, "select record_key from intermediate.int_customer_key_edges__touched")}
     assert people["new"] in touched  # it joined its twin's e-mail group
@@ -401,7 +412,7 @@ def test_clusterings_compare_only_the_links_of_the_records_logged_as_touched(
     reworked = _clustered(warehouse)
 
     # the key links' log restarted after the clusterings last read it, and a record's e-mail
-    # changed to a shop customer's: both compare every link
+    # changed to a shop customer's: both compare every link, the labels written since only
     con = duckdb.connect(str(warehouse))
     try:
         con.execute("""
@@ -415,18 +426,24 @@ def test_clusterings_compare_only_the_links_of_the_records_logged_as_touched(
             where id = ?""", [people["twin"].split(":")[-1]])
     finally:
         con.close()
-    (tmp_path / "logs" / "dbt.log").unlink()
-    again = dbt("run", "--select", "+int_customer_clusters", *debug, root=tmp_path,
-                warehouse=warehouse)
-    assert again.returncode == 0, again.stdout[-3000:]
-    log = (tmp_path / "logs" / "dbt.log").read_text()
-    for model in ("int_customer_rule_clusters", "int_customer_clusters"):
-        assert _links_compared(log, model) == "all", model
+    log = _cluster_again(warehouse, tmp_path)
+    for model in CLUSTERINGS:
+        assert _compared(log, model, "links") == "all", model
+        assert _compared(log, model, "labels") == "touched", model
     relinked = _clustered(warehouse)
     assert relinked != reworked
 
-    full = dbt("run", "--select", "int_customer_rule_clusters", "int_customer_clusters",
-               "--full-refresh", root=tmp_path, warehouse=warehouse)
+    # every record written again: every label compared
+    refreshed = dbt("run", "--select", "int_customer_records", "--full-refresh",
+                    root=tmp_path, warehouse=warehouse)
+    assert refreshed.returncode == 0, refreshed.stdout[-3000:]
+    log = _cluster_again(warehouse, tmp_path)
+    for model in CLUSTERINGS:
+        assert _compared(log, model, "labels") == "all", model
+    assert _clustered(warehouse) == relinked
+
+    full = dbt("run", "--select", *CLUSTERINGS, "--full-refresh", root=tmp_path,
+               warehouse=warehouse)
     assert full.returncode == 0, full.stdout[-3000:]
     assert relinked == _clustered(warehouse)
 

@@ -7,7 +7,8 @@
     source's column of the same name.
 
     Incremental: a build reworks the records dlt loaded since the last one (their staging rows'
-    load_id, macros/incremental.sql) and replaces them by record_key. -#}
+    load_id, macros/incremental.sql) and replaces them by record_key (stamped `built_at`); it
+    never deletes one (a full refresh rewrites every row). -#}
 {{ config(materialized='incremental', unique_key='record_key',
     incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}
 {%- set columns = ['record_id', 'crm_contact_ref', 'erp_contact_ref', 'email', 'first_name',
@@ -118,7 +119,10 @@ final as (
                 when '{{ system }}' then '{{ loop.index }}'
             {%- endfor %}
                 else '9' end
-            || '|' || {{ record_key('system', 'object', 'record_id') }} as anchor_label
+            || '|' || {{ record_key('system', 'object', 'record_id') }} as anchor_label,
+        -- when the build that wrote the row started: the clusterings compare the anchor labels
+        -- of the records written since they last clustered (macros/connected_components.sql)
+        {{ build_started_at() }} as built_at
     from with_email_parts
     left join domain_corrections on with_email_parts.email_domain = domain_corrections.typo_domain
 )
