@@ -43,20 +43,49 @@
 
 {#- int_customer_changes' pre-hook: with the last build's members kept, the members that
     differ (`__member_changes`: side 'now' for a member as it is now, 'then' as it was), read
-    by the model and applied to the kept members by the post-hook. -#}
+    by the model and applied to the kept members by the post-hook. Only the members whose
+    clusters or records row was written since the last build that logged (`built_at`) are
+    compared, unless either model was rebuilt whole since (rows_kept_since): a member's
+    customer and load id are those rows', and neither model deletes a row between full
+    refreshes. -#}
 {% macro compare_change_log_members() -%}
     {%- if state_is_kept(['members']) %}
+    {%- set clusters, records = ref('int_customer_clusters'), ref('int_customer_records') -%}
+    {%- set since = '(select max(changed_at) from ' ~ this ~ ')' -%}
+    {%- set touched_only = rows_kept_since(clusters, since)
+        and rows_kept_since(records, since) %}
     drop table if exists {{ state_table('member_changes') }};
     {#- one full join: each side read and hashed once -#}
     create table {{ state_table('member_changes') }} as
+    {%- if touched_only %}
+    with
+    touched as (
+        select record_key from {{ clusters }} where built_at is null or built_at > {{ since }}
+        union
+        select record_key from {{ records }} where built_at is null or built_at > {{ since }}
+    ),
+    now as (
+        select * from ({{ customer_members_sql() }}) as members
+        where record_key in (select record_key from touched)
+    ),
+    kept as (
+        select * from {{ state_table('members') }}
+        where record_key in (select record_key from touched)
+    )
+    {%- endif %}
     select distinct
         case when now.record_key is null then 'then' else 'now' end as side,
         coalesce(now.record_key, kept.record_key) as record_key,
         case when now.record_key is null then kept.customer_id else now.customer_id end
             as customer_id,
         case when now.record_key is null then kept.load_id else now.load_id end as load_id
+    {%- if touched_only %}
+    from now
+    full outer join kept
+    {%- else %}
     from ({{ customer_members_sql() }}) as now
     full outer join {{ state_table('members') }} as kept
+    {%- endif %}
         on now.record_key = kept.record_key and now.customer_id = kept.customer_id
             and coalesce(now.load_id, '') = coalesce(kept.load_id, '')
     where now.record_key is null or kept.record_key is null

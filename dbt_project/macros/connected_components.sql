@@ -91,12 +91,13 @@ component_labels_{{ hop }} as (
         links they touched (macros/touched_log.sql); while their logs cover what came since
         this model last kept its links, only those records' links;
       - labels: the records written since (`built_at`), while the records were not all
-        rewritten since (records_kept_since). -#}
+        rewritten since (rows_kept_since). -#}
 {% macro compare_component_state(records, edges, label_column='anchor_label', link_models=[]) -%}
     {%- if components_are_incremental() -%}
     {%- set consumed = state_table('consumed') -%}
     {%- set logs = touched_logs_covering(link_models, consumed) if link_models else none -%}
-    {%- set records_in_place = records_kept_since(records, consumed) -%}
+    {%- set records_in_place = load_relation(consumed) is not none
+        and rows_kept_since(records, '(select consumed_at from ' ~ consumed ~ ')') -%}
     {%- for kind, value, now in component_state(records, edges, label_column) %}
     {%- set touched_only = (logs is not none) if kind == 'links' else records_in_place %}
     drop table if exists {{ state_table('changed_' ~ kind) }};
@@ -148,16 +149,13 @@ component_labels_{{ hop }} as (
     select 1
 {%- endmacro %}
 
-{#- Whether every record of `records` (int_customer_records: rows replaced, never deleted, each
-    stamped `built_at`) that is not stamped after `consumed`'s consumed_at was there, with its
-    label, when the clustering last kept its labels: some row is older than that (a full
-    refresh rewrites every row). Run time only. -#}
-{% macro records_kept_since(records, consumed) -%}
-    {%- if load_relation(consumed) is none -%}
-        {{ return(false) }}
-    {%- endif -%}
-    {%- set older = run_query("select count(*) from (select 1 from " ~ records
-        ~ " where built_at <= (select consumed_at from " ~ consumed ~ ") limit 1) as older") -%}
+{#- Whether the rows of `relation` (a model whose incremental builds replace rows and never
+    delete one, each stamped `built_at`) not stamped after `since` (a SQL timestamp) were all
+    there, as they are, at `since`: some row is that old (a full refresh rewrites every row).
+    Run time only. -#}
+{% macro rows_kept_since(relation, since) -%}
+    {%- set older = run_query("select count(*) from (select 1 from " ~ relation
+        ~ " where built_at <= " ~ since ~ " limit 1) as older") -%}
     {{ return(older.columns[0].values()[0] == 1) }}
 {%- endmacro %}
 

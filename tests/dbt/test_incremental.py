@@ -367,7 +367,8 @@ def _compared(log: str, model: str, kind: str) -> str:
     """How the last build in the debug ``log`` compared ``model``'s kept links or labels
     (``kind``) with those of now: 'touched' (only those of the records logged or written
     since) or 'all'."""
-    head = re.findall(rf'create table \S*{model}__changed_{kind}" as\s+(\w+)', log)
+    table = kind if kind.endswith("changes") else f"changed_{kind}"
+    head = re.findall(rf'create table \S*{model}__{table}" as\s+(\w+)', log)
     assert head, f"no comparison of {model}'s {kind} in the log"
     return "touched" if head[-1] == "with" else "all"
 
@@ -379,11 +380,11 @@ def _clustered(warehouse: Path) -> dict[str, list[tuple[object, ...]]]:
 CLUSTERINGS = ("int_customer_rule_clusters", "int_customer_clusters")
 
 
-def _cluster_again(warehouse: Path, root: Path) -> str:
-    """Build the clusterings and what they read; the debug log of the build."""
+def _cluster_again(warehouse: Path, root: Path, select: str = "+int_customer_clusters") -> str:
+    """Build ``select`` (the clusterings and what they read); the debug log of the build."""
     (root / "logs" / "dbt.log").unlink(missing_ok=True)
-    run = dbt("run", "--select", "+int_customer_clusters", "--log-level-file", "debug",
-              root=root, warehouse=warehouse)
+    run = dbt("run", "--select", select, "--log-level-file", "debug", root=root,
+              warehouse=warehouse)
     assert run.returncode == 0, run.stdout[-3000:]
     return (root / "logs" / "dbt.log").read_text()
 
@@ -456,6 +457,35 @@ BY_CUSTOMER = {
     "customer_field_conflicts": ("select * exclude (built_at) from marts.customer_field_conflicts"
                                  " order by all"),
 }
+
+
+def test_the_change_log_compares_only_the_members_written_since(built: BuiltWorld,
+                                                                tmp_path: Path) -> None:
+    """int_customer_changes compares with the members it kept only those whose clusters or
+    records row was written since it last logged, and every member once the clusters were
+    rebuilt whole: the same customers logged either way."""
+    logged_now = ("select customer_id from intermediate.int_customer_changes"
+                  " where changed_at = (select max(changed_at)"
+                  " from intermediate.int_customer_changes)")
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built.warehouse, warehouse)
+    _change_raw_people(warehouse)
+    rebuilt = tmp_path / "rebuilt"
+    rebuilt.mkdir()
+    shutil.copy(warehouse, rebuilt / "warehouse.duckdb")
+
+    log = _cluster_again(warehouse, tmp_path, "+int_customer_changes")
+    assert _compared(log, "int_customer_changes", "member_changes") == "touched"
+    logged = set(_rows(warehouse, logged_now))
+    assert len(logged) >= 2  # the new twin's customer and the renamed contact's
+
+    again = rebuilt / "warehouse.duckdb"
+    for args in (("+int_customer_clusters",), ("int_customer_clusters", "--full-refresh")):
+        run = dbt("run", "--select", *args, root=rebuilt, warehouse=again)
+        assert run.returncode == 0, run.stdout[-3000:]
+    log = _cluster_again(again, rebuilt, "int_customer_changes")
+    assert _compared(log, "int_customer_changes", "member_changes") == "all"
+    assert set(_rows(again, logged_now)) == logged
 
 
 def test_marts_by_customer_rework_only_the_changed_customers(built: BuiltWorld,
