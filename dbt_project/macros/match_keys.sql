@@ -240,11 +240,21 @@
     drop table if exists {{ state_table('groups') }};
     create table {{ state_table('groups') }} as
         select distinct match_rule, match_value from {{ key_change_log(keys) }};
-    {{ log_touched(relinked_records_sql()) }}
+    {%- if target.type == 'duckdb' %}
+    {#- the links read once: logged for the clusterings (macros/touched_log.sql), then deleted
+        by row id -#}
+    create temporary table goldloop_links_gone as
+        {{ relinked_links_sql('links.rowid as link_row, links.record_key') }};
+    {{ log_touched('select record_key from goldloop_links_gone') }}
+    delete from {{ this }} where rowid in (select link_row from goldloop_links_gone);
+    drop table goldloop_links_gone
+    {%- else %}
+    {{ log_touched(relinked_links_sql()) }}
     delete from {{ this }} as kept
     where exists (
         select 1 from {{ state_table('groups') }} as groups
         where groups.match_rule = kept.match_rule and groups.match_value = kept.match_value)
+    {%- endif %}
     {%- elif is_incremental() -%}
     delete from {{ this }}
     {%- else -%}
@@ -264,12 +274,11 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The two ends of this model's links in the groups being relinked (touched_log.sql). -#}
-{% macro relinked_records_sql() -%}
-    select links.record_key from {{ this }} as links
-    where {{ changed_key_groups_only(none, 'links', known_incremental=true) }}
-    union all
-    select links.linked_record_key from {{ this }} as links
+{#- SQL: this model's links in the groups being relinked. A link's record_key side is what it
+    touches for the clusterings, which compare the kept links with either end among the logged
+    records (macros/touched_log.sql). -#}
+{% macro relinked_links_sql(columns='links.record_key') -%}
+    select {{ columns }} from {{ this }} as links
     where {{ changed_key_groups_only(none, 'links', known_incremental=true) }}
 {%- endmacro %}
 
@@ -278,7 +287,7 @@
     empty change log. -#}
 {% macro start_key_change_log(keys) -%}
     {%- if key_edges_are_incremental(keys) and load_relation(touched_log(this)) is not none %}
-    {{ log_touched(relinked_records_sql()) }}
+    {{ log_touched(relinked_links_sql()) }}
     {{ prune_log(touched_log(this), 'record_key', 'logged_at') }};
     {%- else %}
     {{ restart_touched_log() }};
