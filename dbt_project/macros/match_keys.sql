@@ -161,16 +161,21 @@
     {#- the order_invoice keys held now of the contacts recomputed: read from the keys once,
         for what goes and for the groups that gain a record (every recomputed value is
         among those contacts) -#}
+    {#- on DuckDB each key that goes is deleted by its row id, not found again among 10M -#}
+    {%- set by_row = target.type == 'duckdb' %}
+    {%- set row_id = 'rowid as key_row, ' if by_row else '' %}
     create temporary table goldloop_order_invoice_held as
-        select record_key, match_rule, match_value from {{ this }}
+        select {{ row_id }}record_key, match_rule, match_value from {{ this }}
         where match_rule = 'order_invoice' {{ in_scope }};
     create temporary table goldloop_keys_gone as
-        select record_key, match_rule, match_value from {{ this }}
+        select {{ row_id }}record_key, match_rule, match_value from {{ this }}
         where record_key in (select record_key from {{ state_table('changed') }})
         union
-        (select record_key, match_rule, match_value from goldloop_order_invoice_held
-         except
-         select record_key, match_rule, match_value from {{ state_table('order_invoice') }});
+        select held.* from goldloop_order_invoice_held as held
+        where not exists (
+            select 1 from {{ state_table('order_invoice') }} as now
+            where now.record_key = held.record_key and now.match_rule = held.match_rule
+                and now.match_value = held.match_value);
     {% if log is not none -%}
     insert into {{ log }} (match_rule, match_value)
         select match_rule, match_value from goldloop_keys_gone
@@ -179,11 +184,15 @@
          except
          select match_rule, match_value from goldloop_order_invoice_held);
     {% endif -%}
+    {%- if by_row %}
+    delete from {{ this }} where rowid in (select key_row from goldloop_keys_gone);
+    {%- else %}
     delete from {{ this }} as kept
     where exists (
         select 1 from goldloop_keys_gone as gone
         where gone.record_key = kept.record_key and gone.match_rule = kept.match_rule
             and gone.match_value = kept.match_value);
+    {%- endif %}
     drop table goldloop_keys_gone;
     drop table goldloop_order_invoice_held
     {%- endif -%}
