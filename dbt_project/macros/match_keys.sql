@@ -259,10 +259,7 @@
     drop table goldloop_links_gone
     {%- else %}
     {{ log_touched(relinked_links_sql()) }}
-    delete from {{ this }} as kept
-    where exists (
-        select 1 from {{ state_table('groups') }} as groups
-        where groups.match_rule = kept.match_rule and groups.match_value = kept.match_value)
+    delete from {{ this }} as kept where {{ in_relinked_group('kept') }}
     {%- endif %}
     {%- elif is_incremental() -%}
     delete from {{ this }}
@@ -271,13 +268,18 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- In int_customer_key_edges: only the keys of the groups being relinked. -#}
-{% macro changed_key_groups_only(keys, alias, known_incremental=false) -%}
-    {%- if known_incremental or key_edges_are_incremental(keys) -%}
+{#- SQL: the key or link `alias` is in a group being relinked (`__groups`). -#}
+{% macro in_relinked_group(alias) -%}
     exists (
         select 1 from {{ state_table('groups') }} as groups
         where groups.match_rule = {{ alias }}.match_rule
             and groups.match_value = {{ alias }}.match_value)
+{%- endmacro %}
+
+{#- In int_customer_key_edges: only the keys of the groups being relinked. -#}
+{% macro changed_key_groups_only(keys, alias) -%}
+    {%- if key_edges_are_incremental(keys) -%}
+    {{ in_relinked_group(alias) }}
     {%- else -%}
     true
     {%- endif -%}
@@ -288,7 +290,7 @@
     records (macros/touched_log.sql). -#}
 {% macro relinked_links_sql(columns='links.record_key') -%}
     select {{ columns }} from {{ this }} as links
-    where {{ changed_key_groups_only(none, 'links', known_incremental=true) }}
+    where {{ in_relinked_group('links') }}
 {%- endmacro %}
 
 {#- Post-hook of int_customer_key_edges: the relinked records logged for the clusterings

@@ -4,7 +4,9 @@
     compares only those records' links with the ones it kept, not every link.
 
     `<model>__touched` (record_key, logged_at): a row per record whose links the build of
-    `logged_at` deleted or wrote again, and one row with a null record_key, the log's start:
+    `logged_at` deleted or wrote again (of a key link, its record_key side: a clustering
+    compares the links with either end among the logged records, macros/connected_
+    components.sql), and one row with a null record_key, the log's start:
     the log lists every such record since then. A build that rewrites every link restarts the
     log (a full refresh, no key change log to go by); rows older than
     `identity_change_log_days` go, and a row without a record at the horizon is the new start
