@@ -282,7 +282,7 @@ def incremental_builds(name: str, root: Path, warehouse: Path, full_wall: float,
     middle = median(walls)
     figures = [Figure(name, f"dbt build wall after 1% change, run {i + 1}", seconds, "s",
                       seconds / full_wall, "full build wall")
-               for i, seconds in enumerate(walls) if repeat > 1]
+               for i, seconds in enumerate(walls)] if repeat > 1 else []
     label = "dbt build wall after 1% change" + (f" (median of {repeat})" if repeat > 1 else "")
     return [*figures, Figure(name, label, middle, "s", middle / full_wall, "full build wall")]
 

@@ -363,13 +363,12 @@ def test_incremental_clusters_equal_clustering_everything(built: BuiltWorld,
         == _rows(warehouse, "select count(*) from intermediate.int_customer_match_edges")
 
 
-def _compared(log: str, model: str, kind: str) -> str:
-    """How the last build in the debug ``log`` compared ``model``'s kept links or labels
-    (``kind``) with those of now: 'touched' (only those of the records logged or written
+def _compared(log: str, model: str, table: str) -> str:
+    """How the last build in the debug ``log`` wrote ``model``'s comparison with its kept
+    state (the table ``<model>__<table>``): 'touched' (only the records logged or written
     since) or 'all'."""
-    table = kind if kind.endswith("changes") else f"changed_{kind}"
     head = re.findall(rf'create table \S*{model}__{table}" as\s+(\w+)', log)
-    assert head, f"no comparison of {model}'s {kind} in the log"
+    assert head, f"no {table} of {model} in the log"
     return "touched" if head[-1] == "with" else "all"
 
 
@@ -403,7 +402,8 @@ def test_clusterings_compare_only_what_was_logged_or_written_since(
 
     log = _cluster_again(warehouse, tmp_path)
     for model in CLUSTERINGS:
-        assert _compared(log, model, "links") == _compared(log, model, "labels") == "touched"
+        assert _compared(log, model, "changed_links") == "touched", model
+        assert _compared(log, model, "changed_labels") == "touched", model
     touched = {key for (key,) in _rows(
         warehouse, "select record_key from intermediate.int_customer_key_edges__touched")}
     assert people["new"] in touched  # it joined its twin's e-mail group
@@ -429,8 +429,8 @@ def test_clusterings_compare_only_what_was_logged_or_written_since(
         con.close()
     log = _cluster_again(warehouse, tmp_path)
     for model in CLUSTERINGS:
-        assert _compared(log, model, "links") == "all", model
-        assert _compared(log, model, "labels") == "touched", model
+        assert _compared(log, model, "changed_links") == "all", model
+        assert _compared(log, model, "changed_labels") == "touched", model
     relinked = _clustered(warehouse)
     assert relinked != reworked
 
@@ -440,7 +440,7 @@ def test_clusterings_compare_only_what_was_logged_or_written_since(
     assert refreshed.returncode == 0, refreshed.stdout[-3000:]
     log = _cluster_again(warehouse, tmp_path)
     for model in CLUSTERINGS:
-        assert _compared(log, model, "labels") == "all", model
+        assert _compared(log, model, "changed_labels") == "all", model
     assert _clustered(warehouse) == relinked
 
     full = dbt("run", "--select", *CLUSTERINGS, "--full-refresh", root=tmp_path,
